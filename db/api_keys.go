@@ -1,0 +1,94 @@
+package db
+
+import (
+	"context"
+	"time"
+)
+
+// APIKey is a stored key: only its hash, never the secret.
+type APIKey struct {
+	WorkspaceID string     `db:"workspace_id"`
+	ID          string     `db:"id"`
+	Name        string     `db:"name"`
+	Prefix      string     `db:"prefix"`
+	Hash        []byte     `db:"hash"`
+	Livemode    bool       `db:"livemode"`
+	Tier        string     `db:"tier"`
+	CreatedAt   time.Time  `db:"created_at"`
+	LastUsedAt  *time.Time `db:"last_used_at"`
+	RevokedAt   *time.Time `db:"revoked_at"`
+}
+
+// KeyIdentity is a key joined with its workspace: what authentication needs.
+type KeyIdentity struct {
+	APIKey
+	WorkspaceSlug string `db:"workspace_slug"`
+	WorkspaceName string `db:"workspace_name"`
+	// Stale is true when last_used_at is more than a minute old.
+	Stale bool `db:"stale"`
+}
+
+const apiKeyColumns = `k.workspace_id, k.id, k.name, k.prefix, k.hash, k.livemode, k.tier, k.created_at, k.last_used_at, k.revoked_at`
+
+// FindKeyByHash is the one query authentication runs per request.
+func FindKeyByHash(ctx context.Context, q Queryer, hash []byte) (*KeyIdentity, error) {
+	var k KeyIdentity
+	err := q.GetContext(ctx, &k, `
+		SELECT `+apiKeyColumns+`, w.slug AS workspace_slug, w.name AS workspace_name,
+			(k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute') AS stale
+		FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
+		WHERE k.hash = $1`, hash)
+	return &k, classify(err)
+}
+
+// TouchKey records use of a key, at most once a minute.
+func TouchKey(ctx context.Context, q Queryer, workspaceID, id string) error {
+	_, err := q.ExecContext(ctx, `
+		UPDATE api_keys SET last_used_at = now()
+		WHERE workspace_id = $1 AND id = $2 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+		workspaceID, id)
+	return classify(err)
+}
+
+// CreateKey stores k (ID and CreatedAt are filled in).
+func CreateKey(ctx context.Context, q Queryer, k *APIKey) error {
+	k.ID = NewID()
+	err := q.GetContext(ctx, &k.CreatedAt, `
+		INSERT INTO api_keys (workspace_id, id, name, prefix, hash, livemode, tier)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at`,
+		k.WorkspaceID, k.ID, k.Name, k.Prefix, k.Hash, k.Livemode, k.Tier)
+	return classify(err)
+}
+
+// FindKeys lists a workspace's keys, newest first.
+func FindKeys(ctx context.Context, q Queryer, workspaceID string) ([]APIKey, error) {
+	var ks []APIKey
+	err := q.SelectContext(ctx, &ks, `SELECT `+apiKeyColumns+` FROM api_keys k
+		WHERE k.workspace_id = $1 ORDER BY k.created_at DESC, k.id`, workspaceID)
+	return ks, classify(err)
+}
+
+// RevokeKey revokes the key of workspaceID (any workspace when empty) whose id,
+// visible prefix or hash matches. A key already revoked keeps its first time.
+// It returns ErrNotFound when no key matches and the keys matched otherwise
+// (a prefix shared by two keys matches both, so callers refuse it).
+func RevokeKey(ctx context.Context, q Queryer, workspaceID, idOrPrefix string, hash []byte) ([]APIKey, error) {
+	var ks []APIKey
+	err := q.SelectContext(ctx, &ks, `
+		UPDATE api_keys k SET revoked_at = coalesce(k.revoked_at, now())
+		WHERE ($1 = '' OR k.workspace_id = $1) AND (k.id = $2 OR k.prefix = $2 OR k.hash = $3)
+		RETURNING `+apiKeyColumns, workspaceID, idOrPrefix, hash)
+	if err == nil && len(ks) == 0 {
+		err = ErrNotFound
+	}
+	return ks, classify(err)
+}
+
+// MatchKeys returns the keys RevokeKey would revoke, without revoking.
+func MatchKeys(ctx context.Context, q Queryer, workspaceID, idOrPrefix string, hash []byte) ([]APIKey, error) {
+	var ks []APIKey
+	err := q.SelectContext(ctx, &ks, `SELECT `+apiKeyColumns+` FROM api_keys k
+		WHERE ($1 = '' OR k.workspace_id = $1) AND (k.id = $2 OR k.prefix = $2 OR k.hash = $3)`,
+		workspaceID, idOrPrefix, hash)
+	return ks, classify(err)
+}

@@ -1,0 +1,155 @@
+package db
+
+import (
+	"context"
+	"database/sql/driver"
+	"sync/atomic"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// Stats counts the SQL statements run under one context (one request). Tests use
+// it to prove a request runs a constant number of statements; the server logs it.
+type Stats struct {
+	statements atomic.Int64
+	nanos      atomic.Int64
+}
+
+// Statements is the number of statements run so far.
+func (s *Stats) Statements() int64 { return s.statements.Load() }
+
+// Duration is the time spent waiting for those statements.
+func (s *Stats) Duration() time.Duration { return time.Duration(s.nanos.Load()) }
+
+type statsKey struct{}
+
+// WithStats returns a context whose statements are counted in the returned Stats.
+func WithStats(ctx context.Context) (context.Context, *Stats) {
+	s := &Stats{}
+	return context.WithValue(ctx, statsKey{}, s), s
+}
+
+// StatsFrom returns the Stats of ctx, or nil.
+func StatsFrom(ctx context.Context) *Stats {
+	s, _ := ctx.Value(statsKey{}).(*Stats)
+	return s
+}
+
+// Observer is told of every statement (for metrics).
+type Observer func(ctx context.Context, d time.Duration, err error)
+
+// countingConnector wraps lib/pq's connector so that every statement that reaches
+// the server is counted, whatever code issued it.
+type countingConnector struct {
+	inner   driver.Connector
+	observe Observer
+}
+
+func (c *countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.inner.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: conn, observe: c.observe}, nil
+}
+
+func (c *countingConnector) Driver() driver.Driver { return c.inner.Driver() }
+
+type countingConn struct {
+	driver.Conn
+	observe Observer
+}
+
+func (c *countingConn) done(ctx context.Context, start time.Time, err error) {
+	d := time.Since(start)
+	if s := StatsFrom(ctx); s != nil {
+		s.statements.Add(1)
+		s.nanos.Add(int64(d))
+	}
+	if c.observe != nil {
+		c.observe(ctx, d, err)
+	}
+}
+
+func (c *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	start := time.Now()
+	rows, err := c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+	c.done(ctx, start, err)
+	return rows, err
+}
+
+func (c *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	start := time.Now()
+	res, err := c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+	c.done(ctx, start, err)
+	return res, err
+}
+
+func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	start := time.Now()
+	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	c.done(ctx, start, err)
+	if err != nil {
+		return nil, err
+	}
+	return &countingTx{Tx: tx, ctx: ctx, conn: c}, nil
+}
+
+func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	return c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+}
+
+func (c *countingConn) Ping(ctx context.Context) error {
+	return c.Conn.(driver.Pinger).Ping(ctx)
+}
+
+func (c *countingConn) ResetSession(ctx context.Context) error {
+	if r, ok := c.Conn.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
+}
+
+func (c *countingConn) IsValid() bool {
+	if v, ok := c.Conn.(driver.Validator); ok {
+		return v.IsValid()
+	}
+	return true
+}
+
+func (c *countingConn) CheckNamedValue(nv *driver.NamedValue) error {
+	if ch, ok := c.Conn.(driver.NamedValueChecker); ok {
+		return ch.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
+}
+
+// countingTx counts COMMIT and ROLLBACK as the statements they are.
+type countingTx struct {
+	driver.Tx
+	ctx  context.Context
+	conn *countingConn
+}
+
+func (t *countingTx) Commit() error {
+	start := time.Now()
+	err := t.Tx.Commit()
+	t.conn.done(t.ctx, start, err)
+	return err
+}
+
+func (t *countingTx) Rollback() error {
+	start := time.Now()
+	err := t.Tx.Rollback()
+	t.conn.done(t.ctx, start, err)
+	return err
+}
+
+func newConnector(dsn string, observe Observer) (driver.Connector, error) {
+	inner, err := pq.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConnector{inner: inner, observe: observe}, nil
+}

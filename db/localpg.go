@@ -1,0 +1,803 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	_ "github.com/lib/pq" // the "postgres" database/sql driver
+)
+
+// pgPort only names the socket file (.s.PGSQL.5432): the server never listens on
+// TCP, so two clusters cannot collide as long as their socket directories differ.
+const pgPort = 5432
+
+// maxSocketDir keeps "<dir>/.s.PGSQL.5432" within the 107 bytes of sun_path.
+const maxSocketDir = 107 - len("/.s.PGSQL.5432")
+
+const installHint = "PostgreSQL server binaries (initdb, postgres, pg_ctl) not found in PATH or /usr/lib/postgresql/*/bin; install them with: sudo apt-get install -y postgresql"
+
+// libDirGlob is where Debian and Ubuntu install the server binaries; a variable so
+// that tests can point it elsewhere.
+var libDirGlob = "/usr/lib/postgresql/*/bin"
+
+// Cluster is a private PostgreSQL server in a data directory of its own.
+type Cluster struct {
+	dir        string
+	sockDir    string
+	tmpSockDir bool // sockDir was made for this cluster and is removed by Stop
+	port       int
+	superuser  string
+	bin        string
+	runAs      *osUser
+	owned      bool // false when an already running server was reused
+	log        *slog.Logger
+
+	// exited is closed when a server started as our child process (a throwaway
+	// cluster) has exited; nil for servers started by pg_ctl.
+	exited chan struct{}
+
+	mu      sync.Mutex
+	stopped bool
+	stopErr error
+}
+
+// osUser is the operating-system user that owns the data directory and runs
+// initdb, pg_ctl and postgres.
+type osUser struct {
+	name     string
+	uid, gid int
+	home     string
+	cred     *syscall.Credential // nil when the commands run as the current user
+}
+
+// StartCluster starts (initdb first if the directory holds no cluster; reuse it
+// otherwise) a PostgreSQL server with data in dir (created if needed, made
+// absolute), listening only on a unix socket (listen_addresses is empty), never TCP. If a
+// postmaster is already running on that dir (postmaster.pid with a live pid and a
+// working socket) it returns a Cluster that reuses it and whose Stop does nothing;
+// a stale postmaster.pid is handled by postgres itself.
+//
+// The server is durable and started with pg_ctl, so it outlives the process when
+// the process dies without calling Stop; the next StartCluster reuses it. When the
+// process runs as root, the server runs as the postgres system user, which is given
+// the data directory. Cancelling ctx aborts the start, not the running server.
+func StartCluster(ctx context.Context, dir string, log *slog.Logger) (*Cluster, error) {
+	return start(ctx, dir, log, false)
+}
+
+// StartThrowawayCluster is StartCluster for tests: durability is off (fsync,
+// synchronous_commit, full_page_writes), max_connections is 200, and the server is
+// a child process that the kernel stops (SIGQUIT) if this process dies without
+// calling Stop, so killed or timed-out test binaries leave no server behind.
+func StartThrowawayCluster(ctx context.Context, dir string, log *slog.Logger) (*Cluster, error) {
+	return start(ctx, dir, log, true)
+}
+
+// URL returns a lib/pq keyword DSN for dbname on this server, connecting as the
+// cluster's superuser over the unix socket.
+func (c *Cluster) URL(dbname string) string {
+	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable",
+		dsnValue(c.sockDir), c.port, dsnValue(c.superuser), dsnValue(dbname))
+}
+
+// Dir returns the absolute data directory.
+func (c *Cluster) Dir() string { return c.dir }
+
+// Stop shuts the server down (pg_ctl stop -m fast) and waits for it. It does
+// nothing for a reused server, and calls after the first return its result.
+func (c *Cluster) Stop() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return c.stopErr
+	}
+	c.stopped = true
+	if !c.owned {
+		return nil
+	}
+	err := c.pgCtlStop("fast")
+	if c.exited != nil {
+		select {
+		case <-c.exited:
+		case <-time.After(time.Minute):
+			err = errors.Join(err, fmt.Errorf("postgres in %s did not exit", c.dir))
+		}
+	}
+	if c.tmpSockDir {
+		if rerr := os.RemoveAll(c.sockDir); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}
+	if err == nil {
+		c.log.Info("postgres stopped", "dir", c.dir)
+	}
+	c.stopErr = err
+	return err
+}
+
+// FindPostgresBin returns the directory holding initdb, postgres and pg_ctl: the
+// one of initdb in PATH first, then the highest version of /usr/lib/postgresql/*/bin.
+func FindPostgresBin() (string, error) {
+	if p, err := exec.LookPath("initdb"); err == nil {
+		if p, err = filepath.Abs(p); err == nil {
+			dirs := []string{filepath.Dir(p)}
+			if real, err := filepath.EvalSymlinks(p); err == nil {
+				dirs = append(dirs, filepath.Dir(real))
+			}
+			for _, d := range dirs {
+				if hasServerBins(d) {
+					return d, nil
+				}
+			}
+		}
+	}
+	dirs, _ := filepath.Glob(libDirGlob)
+	sort.Slice(dirs, func(i, j int) bool { return versionLess(dirs[j], dirs[i]) })
+	for _, d := range dirs {
+		if hasServerBins(d) {
+			return d, nil
+		}
+	}
+	return "", errors.New(installHint)
+}
+
+func start(ctx context.Context, dir string, log *slog.Logger, throwaway bool) (*Cluster, error) {
+	began := time.Now()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if strings.ContainsAny(abs, "\"$`\\\n") {
+		return nil, fmt.Errorf("postgres: unsupported character in data directory %q", abs)
+	}
+	// Fail before touching anything on a machine without PostgreSQL.
+	if _, err := FindPostgresBin(); err != nil {
+		return nil, err
+	}
+	runAs, err := serverUser()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{dir: abs, port: pgPort, runAs: runAs, log: log}
+
+	fresh, err := c.prepareDir()
+	if err != nil {
+		return nil, err
+	}
+	if !fresh {
+		if reused, err := c.reuse(ctx); err != nil || reused {
+			return c, err
+		}
+	}
+	if c.bin, err = binFor(abs); err != nil {
+		return nil, err
+	}
+	c.superuser = runAs.name
+	if fresh {
+		if err := c.initdb(ctx, throwaway); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.pickSocketDir(); err != nil {
+		return nil, err
+	}
+	if err := c.writeConfig(throwaway); err != nil {
+		c.removeTmpSockDir()
+		return nil, err
+	}
+	if throwaway {
+		err = c.startChild(ctx)
+	} else {
+		err = c.startPgCtl(ctx)
+	}
+	if err != nil {
+		c.removeTmpSockDir()
+		return nil, err
+	}
+	c.owned = true
+	log.Info("postgres started", "dir", abs, "socket", c.sockDir, "bin", c.bin,
+		"initdb", fresh, "throwaway", throwaway, "elapsed", time.Since(began).Round(time.Millisecond))
+	return c, nil
+}
+
+// serverUser is who runs the server: the current user, or the postgres system
+// user when we are root, because PostgreSQL refuses to run as root.
+func serverUser() (*osUser, error) {
+	if os.Geteuid() != 0 {
+		u, err := user.Current()
+		if err != nil {
+			return nil, fmt.Errorf("postgres: current user: %w", err)
+		}
+		return &osUser{name: u.Username, uid: os.Geteuid(), gid: os.Getegid(), home: u.HomeDir}, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: running as root, and PostgreSQL refuses to run as root, "+
+			"but there is no postgres system user to run it as (%v); install the server with: "+
+			"sudo apt-get install -y postgresql (which creates the user), or run as an unprivileged user", err)
+	}
+	uid, err1 := strconv.Atoi(u.Uid)
+	gid, err2 := strconv.Atoi(u.Gid)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("postgres: user postgres: %w", err)
+	}
+	cred := &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	if ids, err := u.GroupIds(); err == nil {
+		for _, id := range ids {
+			if g, err := strconv.Atoi(id); err == nil {
+				cred.Groups = append(cred.Groups, uint32(g))
+			}
+		}
+	}
+	return &osUser{name: u.Username, uid: uid, gid: gid, home: u.HomeDir, cred: cred}, nil
+}
+
+// prepareDir creates the data directory if needed and reports whether it holds
+// no cluster yet. An existing cluster must belong to the user that will run it.
+func (c *Cluster) prepareDir() (fresh bool, err error) {
+	if err := os.MkdirAll(filepath.Dir(c.dir), 0o755); err != nil {
+		return false, fmt.Errorf("postgres: %w", err)
+	}
+	if err := os.Mkdir(c.dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return false, fmt.Errorf("postgres: %w", err)
+	}
+	st, err := os.Stat(c.dir)
+	if err != nil {
+		return false, fmt.Errorf("postgres: %w", err)
+	}
+	if !st.IsDir() {
+		return false, fmt.Errorf("postgres: data directory %s is not a directory", c.dir)
+	}
+	owner := int(st.Sys().(*syscall.Stat_t).Uid)
+	if owner != c.runAs.uid && (c.runAs.cred == nil || owner != 0) {
+		return false, fmt.Errorf("postgres: data directory %s belongs to %s, but the server would run as %s; "+
+			"run as %[2]s, or use another directory", c.dir, userName(owner), c.runAs.name)
+	}
+	if c.runAs.cred != nil {
+		if err := reachable(c.dir, c.runAs); err != nil {
+			return false, err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(c.dir, "PG_VERSION")); err == nil {
+		if owner != c.runAs.uid {
+			return false, fmt.Errorf("postgres: data directory %s holds a cluster owned by %s, not %s",
+				c.dir, userName(owner), c.runAs.name)
+		}
+		return false, nil
+	}
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return false, fmt.Errorf("postgres: %w", err)
+	}
+	if len(entries) > 0 {
+		return false, fmt.Errorf("postgres: %s is not empty and holds no PostgreSQL cluster (no PG_VERSION); "+
+			"use an empty or new directory", c.dir)
+	}
+	if c.runAs.cred != nil {
+		if err := os.Chown(c.dir, c.runAs.uid, c.runAs.gid); err != nil {
+			return false, fmt.Errorf("postgres: %w", err)
+		}
+	}
+	return true, nil
+}
+
+// reachable checks, for a server run as u by root, that u may traverse every
+// parent of dir: PostgreSQL cannot use a data directory under, say, /root (0700).
+func reachable(dir string, u *osUser) error {
+	var parents []string
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+		parents = append(parents, p)
+		if p == filepath.Dir(p) {
+			break
+		}
+	}
+	for i := len(parents) - 1; i >= 0; i-- {
+		p := parents[i]
+		st, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("postgres: %w", err)
+		}
+		sys := st.Sys().(*syscall.Stat_t)
+		perm := st.Mode().Perm()
+		var ok bool
+		switch {
+		case int(sys.Uid) == u.uid:
+			ok = perm&0o100 != 0
+		case inGroup(sys.Gid, u.cred):
+			ok = perm&0o010 != 0
+		default:
+			ok = perm&0o001 != 0
+		}
+		if !ok {
+			return fmt.Errorf("postgres: running as root, so PostgreSQL runs as the %s user, which cannot reach "+
+				"%s: %s is mode %#o owned by %s; use a data directory it can reach (e.g. under /tmp or /var/lib) "+
+				"or allow it through with: chmod o+x %[3]s", u.name, dir, p, uint32(perm), userName(int(sys.Uid)))
+		}
+	}
+	return nil
+}
+
+func inGroup(gid uint32, cred *syscall.Credential) bool {
+	if gid == cred.Gid {
+		return true
+	}
+	for _, g := range cred.Groups {
+		if g == gid {
+			return true
+		}
+	}
+	return false
+}
+
+func userName(uid int) string {
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+		return u.Username
+	}
+	return "uid " + strconv.Itoa(uid)
+}
+
+// reuse adopts a server that is already running on c.dir. A postmaster.pid whose
+// pid is dead is left to postgres; one whose pid now belongs to another process
+// (pids are reused, e.g. after a container restart) is removed, because postgres
+// would refuse to start while that process lives.
+func (c *Cluster) reuse(ctx context.Context) (bool, error) {
+	pidFile := filepath.Join(c.dir, "postmaster.pid")
+	lines, err := readPidFile(pidFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("postgres: %w", err)
+	}
+	pid, _ := strconv.Atoi(lines[0])
+	if pid <= 0 || !processAlive(pid) {
+		return false, nil
+	}
+	cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
+	if zombie(pid) || err == nil && !sameDir(cwd, c.dir) {
+		c.log.Warn("removing stale postmaster.pid: its pid is not a server on this directory", "dir", c.dir, "pid", pid)
+		if err := os.Remove(pidFile); err != nil {
+			return false, fmt.Errorf("postgres: removing stale %s: %w", pidFile, err)
+		}
+		return false, nil
+	}
+	// The socket lines appear once the server has opened its socket.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(lines) < 5 || lines[4] == "" {
+		if time.Now().After(deadline) {
+			return false, fmt.Errorf("postgres: a server (pid %d) runs on %s but has no unix socket; stop it with: pg_ctl stop -D %s",
+				pid, c.dir, c.dir)
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return false, err
+		}
+		if lines, err = readPidFile(pidFile); err != nil {
+			return false, fmt.Errorf("postgres: %w", err)
+		}
+	}
+	c.port, _ = strconv.Atoi(lines[3])
+	c.sockDir = lines[4]
+	c.superuser = c.runAs.name
+	if err := ping(ctx, c.URL("postgres"), 10*time.Second, nil); err != nil {
+		return false, fmt.Errorf("postgres: a server (pid %d) runs on %s but does not answer on %s: %w",
+			pid, c.dir, c.sockDir, err)
+	}
+	c.log.Info("postgres already running, reusing it", "dir", c.dir, "pid", pid, "socket", c.sockDir)
+	return true, nil
+}
+
+func readPidFile(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	return lines, nil
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// zombie reports whether pid has exited but not been reaped (its parent died and
+// nothing reaps orphans, as in some containers); postgres would take it for alive.
+func zombie(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && len(b) > i+2 && b[i+2] == 'Z'
+}
+
+func sameDir(a, b string) bool {
+	if ra, err := filepath.EvalSymlinks(a); err == nil {
+		a = ra
+	}
+	if rb, err := filepath.EvalSymlinks(b); err == nil {
+		b = rb
+	}
+	return filepath.Clean(a) == filepath.Clean(b)
+}
+
+// binFor finds the server binaries, preferring the major version that created an
+// existing cluster when the default ones are another version.
+func binFor(dir string) (string, error) {
+	bin, err := FindPostgresBin()
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "PG_VERSION"))
+	if err != nil {
+		return bin, nil
+	}
+	want := strings.TrimSpace(string(b))
+	if have := majorVersion(bin); have == want || have == "" {
+		return bin, nil
+	}
+	alt := strings.Replace(libDirGlob, "*", want, 1)
+	if hasServerBins(alt) {
+		return alt, nil
+	}
+	return "", fmt.Errorf("postgres: %s holds a PostgreSQL %s cluster but the binaries in %s are version %s; "+
+		"install version %s (sudo apt-get install -y postgresql-%[2]s) or use a new data directory",
+		dir, want, bin, majorVersion(bin), want)
+}
+
+// majorVersion runs "postgres -V" ("postgres (PostgreSQL) 15.4 (Debian …)") and
+// returns the major version as PG_VERSION spells it ("15", or "9.6").
+func majorVersion(bin string) string {
+	out, err := exec.Command(filepath.Join(bin, "postgres"), "-V").Output()
+	if err != nil {
+		return ""
+	}
+	_, v, ok := strings.Cut(string(out), ") ")
+	if !ok {
+		return ""
+	}
+	if f := strings.Fields(v); len(f) > 0 {
+		v = f[0]
+	}
+	parts := strings.Split(v, ".")
+	if len(parts) > 1 && parts[0] == "9" {
+		return parts[0] + "." + parts[1]
+	}
+	return parts[0]
+}
+
+func hasServerBins(dir string) bool {
+	for _, name := range []string{"initdb", "postgres", "pg_ctl"} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil || !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// versionLess orders /usr/lib/postgresql/<version>/bin by version number.
+func versionLess(a, b string) bool {
+	va, vb := strings.Split(filepath.Base(filepath.Dir(a)), "."), strings.Split(filepath.Base(filepath.Dir(b)), ".")
+	for i := 0; i < len(va) && i < len(vb); i++ {
+		na, erra := strconv.Atoi(va[i])
+		nb, errb := strconv.Atoi(vb[i])
+		if erra != nil || errb != nil {
+			return va[i] < vb[i]
+		}
+		if na != nb {
+			return na < nb
+		}
+	}
+	return len(va) < len(vb)
+}
+
+func (c *Cluster) initdb(ctx context.Context, throwaway bool) error {
+	args := []string{"-D", c.dir, "-U", c.superuser, "--auth=trust", "-E", "UTF8", "--locale=C"}
+	if throwaway {
+		args = append(args, "--no-sync")
+	}
+	began := time.Now()
+	if out, err := c.command(ctx, "initdb", args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("postgres: initdb %s: %w\n%s", c.dir, err, bytes.TrimSpace(out))
+	}
+	c.log.Debug("initdb done", "dir", c.dir, "elapsed", time.Since(began).Round(time.Millisecond))
+	return nil
+}
+
+// pickSocketDir puts the socket in the data directory unless its path is too long
+// for a unix socket; then in a new short directory under the temporary directory.
+func (c *Cluster) pickSocketDir() error {
+	if len(c.dir) <= maxSocketDir {
+		c.sockDir = c.dir
+		return nil
+	}
+	base := os.TempDir()
+	if len(base) > maxSocketDir-len("/pivotal-pg-1234567890") {
+		base = "/tmp"
+	}
+	d, err := os.MkdirTemp(base, "pivotal-pg-")
+	if err != nil {
+		return fmt.Errorf("postgres: socket directory: %w", err)
+	}
+	if c.runAs.cred != nil {
+		if err := os.Chown(d, c.runAs.uid, c.runAs.gid); err != nil {
+			os.Remove(d)
+			return fmt.Errorf("postgres: socket directory: %w", err)
+		}
+		if err := reachable(d, c.runAs); err != nil {
+			os.Remove(d)
+			return err
+		}
+	}
+	c.sockDir, c.tmpSockDir = d, true
+	return nil
+}
+
+func (c *Cluster) removeTmpSockDir() {
+	if c.tmpSockDir {
+		os.RemoveAll(c.sockDir)
+	}
+}
+
+// writeConfig writes this start's settings to pivotal.conf, which the cluster's
+// postgresql.conf includes last, so they override anything above them.
+func (c *Cluster) writeConfig(throwaway bool) error {
+	maxConns := 100
+	if throwaway {
+		maxConns = 200
+	}
+	conf := fmt.Sprintf(`# Written by pivotal at every start; edit postgresql.conf instead.
+listen_addresses = ''
+port = %d
+unix_socket_directories = %s
+unix_socket_permissions = 0700
+max_connections = %d
+`, c.port, confString(`"`+c.sockDir+`"`), maxConns)
+	if throwaway {
+		conf += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+	}
+	path := filepath.Join(c.dir, "pivotal.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	if err := c.giveToServerUser(path); err != nil {
+		return err
+	}
+
+	const include = "include_if_exists = 'pivotal.conf'"
+	main := filepath.Join(c.dir, "postgresql.conf")
+	b, err := os.ReadFile(main)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	if bytes.Contains(b, []byte("\n"+include+"\n")) {
+		return nil
+	}
+	f, err := os.OpenFile(main, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	_, err = fmt.Fprintf(f, "\n# Settings of pivotal's private server; keep this line last.\n%s\n", include)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+func (c *Cluster) giveToServerUser(path string) error {
+	if c.runAs.cred == nil {
+		return nil
+	}
+	if err := os.Chown(path, c.runAs.uid, c.runAs.gid); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+// confString quotes a postgresql.conf string value.
+func confString(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// dsnValue quotes a lib/pq keyword DSN value when it needs it.
+func dsnValue(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n\v\f\r'\\") {
+		return s
+	}
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+func (c *Cluster) logFile() string { return filepath.Join(c.dir, "postgres.log") }
+
+// startPgCtl starts a durable server that lives on after this process.
+func (c *Cluster) startPgCtl(ctx context.Context) error {
+	out, err := c.command(ctx, "pg_ctl", "start", "-D", c.dir, "-l", c.logFile(), "-w", "-t", "300", "-s").CombinedOutput()
+	if err == nil {
+		err = ping(ctx, c.URL("postgres"), 10*time.Second, nil)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			// pg_ctl may have launched the server before it was interrupted.
+			c.pgCtlStop("immediate")
+		}
+		return fmt.Errorf("postgres: pg_ctl start %s: %w\n%s%s", c.dir, err, bytes.TrimSpace(out), c.logTail())
+	}
+	return nil
+}
+
+// startChild starts a throwaway server as a child process: the kernel sends it
+// SIGQUIT (immediate shutdown) if this process dies first.
+func (c *Cluster) startChild(ctx context.Context) error {
+	logf, err := os.OpenFile(c.logFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	defer logf.Close()
+	if err := c.giveToServerUser(c.logFile()); err != nil {
+		return err
+	}
+	cmd := c.command(context.Background(), "postgres", "-D", c.dir)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr.Setpgid = true
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	exited := make(chan struct{})
+	started := make(chan error, 1)
+	var waitErr error
+	go func() {
+		// Pdeathsig fires when the thread that started the child ends, not the
+		// process (go.dev/issue/27505): hold that thread while the server lives.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+	if err := <-started; err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	c.exited = exited
+	err = ping(ctx, c.URL("postgres"), time.Minute, func() error {
+		select {
+		case <-exited:
+			return fmt.Errorf("postgres exited: %v", waitErr)
+		default:
+			return nil
+		}
+	})
+	if err != nil {
+		cmd.Process.Signal(syscall.SIGQUIT)
+		<-exited
+		return fmt.Errorf("postgres: starting %s: %w%s", c.dir, err, c.logTail())
+	}
+	return nil
+}
+
+func (c *Cluster) pgCtlStop(mode string) error {
+	if _, err := os.Stat(filepath.Join(c.dir, "postmaster.pid")); errors.Is(err, fs.ErrNotExist) {
+		return nil // already stopped
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := c.command(ctx, "pg_ctl", "stop", "-D", c.dir, "-m", mode, "-w", "-t", "90", "-s").CombinedOutput()
+	if err != nil && !bytes.Contains(out, []byte("Is server running?")) {
+		return fmt.Errorf("postgres: pg_ctl stop %s: %w\n%s", c.dir, err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// command runs a server binary as the server user, with a clean environment:
+// PG* variables (PGDATA, PGPORT, …) would otherwise leak into pg_ctl and postgres.
+// Cancelling ctx interrupts it, which lets initdb remove a half-made cluster.
+func (c *Cluster) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, filepath.Join(c.bin, name), args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.runAs.cred}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PG") {
+			continue
+		}
+		if c.runAs.cred != nil && (strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "USER=") || strings.HasPrefix(kv, "LOGNAME=")) {
+			continue
+		}
+		cmd.Env = append(cmd.Env, kv)
+	}
+	if c.runAs.cred != nil {
+		cmd.Env = append(cmd.Env, "HOME="+c.runAs.home, "USER="+c.runAs.name, "LOGNAME="+c.runAs.name)
+	}
+	return cmd
+}
+
+// logTail returns the end of postgres.log for error messages.
+func (c *Cluster) logTail() string {
+	f, err := os.Open(c.logFile())
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > 4096 {
+		f.Seek(st.Size()-4096, io.SeekStart)
+	}
+	b, _ := io.ReadAll(f)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 15 {
+		lines = lines[len(lines)-15:]
+	}
+	if len(lines) == 0 || lines[0] == "" {
+		return ""
+	}
+	return "\n" + c.logFile() + " ends with:\n" + strings.Join(lines, "\n")
+}
+
+// ping connects until the server answers, check reports an error, ctx is done or
+// timeout has passed.
+func ping(ctx context.Context, dsn string, timeout time.Duration, check func() error) error {
+	sqldb, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return err
+	}
+	defer sqldb.Close()
+	deadline := time.Now().Add(timeout)
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = sqldb.PingContext(pctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if check != nil {
+			if cerr := check(); cerr != nil {
+				return cerr
+			}
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		if serr := sleep(ctx, 20*time.Millisecond); serr != nil {
+			return serr
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

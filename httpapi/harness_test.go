@@ -1,0 +1,260 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"pivotal/db"
+	"pivotal/db/dbtest"
+	"pivotal/resolvers"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// logSink collects every log line of the test binary, so that a test can check
+// that no secret was ever logged.
+var logSink = &lockedBuffer{}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// env is one test's server: a fresh database, the production handler, and
+// helpers to call it.
+type env struct {
+	t     testing.TB
+	store *db.DB
+	res   *resolvers.Resolver
+	srv   *httptest.Server
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	store, err := db.Open(dbtest.NewDatabase(t), db.Options{MaxOpenConns: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	log := slog.New(slog.NewJSONHandler(logSink, nil))
+	res := resolvers.New(store, log)
+	srv := httptest.NewServer(New(res, log, Options{}))
+	t.Cleanup(srv.Close)
+	return &env{t: t, store: store, res: res, srv: srv}
+}
+
+// key creates a key in workspace ws (created if needed) and returns it.
+func (e *env) key(ws string, opts ...string) string {
+	e.t.Helper()
+	test, tier, name := false, "standard", "test key"
+	for _, o := range opts {
+		switch o {
+		case "test":
+			test = true
+		case "paid", "unlimited", "standard":
+			tier = o
+		default:
+			name = o
+		}
+	}
+	k, err := e.res.OperatorCreateKey(context.Background(), ws, name, test, tier)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return k.Secret
+}
+
+// response is what a call returned.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// do sends a request; body is JSON text ("" for none). Extra headers come as
+// "Name: value" strings.
+func (e *env) do(method, path, key, body string, headers ...string) response {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for _, h := range headers {
+		name, value, _ := strings.Cut(h, ": ")
+		if value == "" {
+			req.Header.Del(name)
+		} else {
+			req.Header.Set(name, value)
+		}
+	}
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// json decodes the body into a generic value.
+func (r response) json(t testing.TB) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		t.Fatalf("body is not a JSON object: %v\n%s", err, r.Body)
+	}
+	return v
+}
+
+// str returns a top-level string field.
+func (r response) str(t testing.TB, name string) string {
+	t.Helper()
+	s, _ := r.json(t)[name].(string)
+	return s
+}
+
+// expect checks the status and that the body matches want exactly (see matchJSON).
+func (r response) expect(t testing.TB, status int, want string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body: %s", r.Status, status, r.Body)
+	}
+	if want == "" {
+		return
+	}
+	if err := matchJSON(r.Body, want); err != nil {
+		t.Fatalf("%v\n got: %s\nwant: %s", err, r.Body, want)
+	}
+}
+
+var (
+	cuidRE = regexp.MustCompile(`^c[a-z0-9]{24}$`)
+	timeRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$`)
+)
+
+// matchJSON compares got to want structurally and exactly: every key present
+// in one must be in the other with an equal value. In want, the strings
+// "$cuid", "$time" and "$any" match any cuid, any timestamp in the API's exact
+// format, and any value.
+func matchJSON(got []byte, want string) error {
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		return fmt.Errorf("got is not JSON: %v", err)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		return fmt.Errorf("want is not JSON: %v", err)
+	}
+	return match("$", g, w)
+}
+
+func match(path string, g, w any) error {
+	if s, ok := w.(string); ok {
+		switch s {
+		case "$any":
+			return nil
+		case "$cuid":
+			if gs, ok := g.(string); ok && cuidRE.MatchString(gs) {
+				return nil
+			}
+			return fmt.Errorf("%s: %v is not a cuid", path, g)
+		case "$time":
+			if gs, ok := g.(string); ok && timeRE.MatchString(gs) {
+				return nil
+			}
+			return fmt.Errorf("%s: %v is not a timestamp", path, g)
+		}
+	}
+	switch wv := w.(type) {
+	case map[string]any:
+		gv, ok := g.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: got %T, want object", path, g)
+		}
+		keys := map[string]bool{}
+		for k := range wv {
+			keys[k] = true
+		}
+		for k := range gv {
+			keys[k] = true
+		}
+		sorted := make([]string, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		sort.Strings(sorted)
+		for _, k := range sorted {
+			gk, gok := gv[k]
+			wk, wok := wv[k]
+			if !gok {
+				return fmt.Errorf("%s.%s: missing", path, k)
+			}
+			if !wok {
+				return fmt.Errorf("%s.%s: unexpected key (value %v)", path, k, gk)
+			}
+			if err := match(path+"."+k, gk, wk); err != nil {
+				return err
+			}
+		}
+		return nil
+	case []any:
+		gv, ok := g.([]any)
+		if !ok || len(gv) != len(wv) {
+			return fmt.Errorf("%s: got %v, want %d elements", path, g, len(wv))
+		}
+		for i := range wv {
+			if err := match(fmt.Sprintf("%s[%d]", path, i), gv[i], wv[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	default:
+		if fmt.Sprint(g) != fmt.Sprint(w) || (g == nil) != (w == nil) {
+			return fmt.Errorf("%s: got %v, want %v", path, g, w)
+		}
+		return nil
+	}
+}
+
+// gql sends a GraphQL request and returns the response.
+func (e *env) gql(key, query string, vars map[string]any, headers ...string) response {
+	e.t.Helper()
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return e.do("POST", "/graphql", key, string(b), headers...)
+}
+

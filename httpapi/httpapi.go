@@ -1,0 +1,101 @@
+// Package httpapi assembles the HTTP surface: middleware, /graphql, /graphiql,
+// /api/v1 (package rest) and the health routes. The server binary and the
+// end-to-end tests both serve exactly this handler.
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/go-chi/chi/v5"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"pivotal/apperr"
+	"pivotal/graph"
+	"pivotal/httpmw"
+	"pivotal/resolvers"
+	"pivotal/rest"
+)
+
+// Options tune the handler.
+type Options struct {
+	// GraphiQLHeaders prefill GraphiQL's header editor (the demo key).
+	GraphiQLHeaders map[string]string
+}
+
+// New wires the whole HTTP surface over res.
+func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
+	internal := func(ctx context.Context, err error) *apperr.Error {
+		return res.Internal(ctx, err, httpmw.RequestIDFrom(ctx))
+	}
+	restErr := func(w http.ResponseWriter, r *http.Request, e *apperr.Error) { rest.WriteError(w, e) }
+	gqlErr := func(w http.ResponseWriter, r *http.Request, e *apperr.Error) { writeGraphQLError(w, e) }
+
+	r := chi.NewRouter()
+	r.Use(httpmw.RequestID, httpmw.AccessLog(log, nil))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { rest.WriteError(w, rest.RouteNotFound()) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		rest.WriteError(w, &apperr.Error{Kind: apperr.MethodNotAllowed, Code: "method_not_allowed",
+			Message: "Method " + r.Method + " is not allowed on this route."})
+	})
+
+	r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/graphiql", http.StatusFound) })
+	r.Get("/graphiql", playground.HandlerWithHeaders("pivotal", "/graphql", nil, o.GraphiQLHeaders))
+	r.Get("/api/health/deep", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := res.DB.PingContext(ctx); err != nil {
+			e := apperr.ServiceUnavailable()
+			w.Header().Set("Retry-After", "2")
+			rest.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable",
+				"database": "unreachable", "error": map[string]string{"type": "internal_error", "code": e.Code, "message": e.Message}})
+			return
+		}
+		rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
+	})
+
+	api := rest.New(res, httpmw.RequestIDFrom, httpmw.Authenticate(res, restErr, internal))
+	r.With(httpmw.Recover(log, restErr), httpmw.BodyLimit(restErr)).Mount("/api/v1", api.Routes())
+
+	r.Group(func(r chi.Router) {
+		r.Use(httpmw.Recover(log, gqlErr), httpmw.BodyLimit(gqlErr), httpmw.Authenticate(res, gqlErr, internal))
+		r.Handle("/graphql", newGraphQLHandler(res))
+	})
+	return r
+}
+
+// newGraphQLHandler is gqlgen's server with our error presenter and limits.
+func newGraphQLHandler(res *resolvers.Resolver) http.Handler {
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.SetErrorPresenter(res.ErrorPresenter(httpmw.RequestIDFrom))
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		res.Log.ErrorContext(ctx, "panic in resolver", "panic", p, "request_id", httpmw.RequestIDFrom(ctx))
+		return apperr.InternalError(httpmw.RequestIDFrom(ctx))
+	})
+	return srv
+}
+
+// writeGraphQLError answers a request refused before execution (no key, body
+// too large) as a GraphQL response with the HTTP status REST would use.
+func writeGraphQLError(w http.ResponseWriter, e *apperr.Error) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(e.RetryAfter))
+	}
+	rest.WriteJSON(w, rest.Status(e), map[string]any{
+		"errors": []any{map[string]any{"message": e.Message, "extensions": resolvers.Extensions(e)}},
+	})
+}

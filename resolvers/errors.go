@@ -1,0 +1,120 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"pivotal/apperr"
+	"pivotal/db"
+)
+
+// gqlCodes maps error kinds to GraphQL extensions.code: the GraphQL half of the
+// vocabulary (the REST half is rest/render.go).
+var gqlCodes = map[apperr.Kind]string{
+	apperr.Internal:         "INTERNAL",
+	apperr.Invalid:          "BAD_USER_INPUT",
+	apperr.Unauthenticated:  "UNAUTHENTICATED",
+	apperr.NotFound:         "NOT_FOUND",
+	apperr.Conflict:         "CONFLICT",
+	apperr.RateLimited:      "RATE_LIMITED",
+	apperr.Unavailable:      "SERVICE_UNAVAILABLE",
+	apperr.TooLarge:         "BAD_USER_INPUT",
+	apperr.UnsupportedMedia: "BAD_USER_INPUT",
+	apperr.MethodNotAllowed: "BAD_REQUEST",
+}
+
+// GraphQLCode returns the extensions.code of kind.
+func GraphQLCode(kind apperr.Kind) string { return gqlCodes[kind] }
+
+// Extensions returns the GraphQL error extensions for e: the GraphQL code, the
+// REST code as errorCode, and the field in camelCase.
+func Extensions(e *apperr.Error) map[string]any {
+	ext := map[string]any{"code": gqlCodes[e.Kind], "errorCode": e.Code}
+	if e.Field != "" {
+		ext["field"] = CamelPath(e.Field)
+	}
+	if e.RetryAfter > 0 {
+		ext["retryAfter"] = e.RetryAfter
+	}
+	return ext
+}
+
+// CamelPath turns a REST field path (monthly_orders, labels.2) into GraphQL's
+// spelling (monthlyOrders, labels.2).
+func CamelPath(s string) string {
+	var b strings.Builder
+	up := false
+	for _, r := range s {
+		if r == '_' {
+			up = true
+			continue
+		}
+		if up && r >= 'a' && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		up = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// ErrorPresenter turns any resolver error into a GraphQL error whose extensions
+// carry the vocabulary; unknown errors are logged and shown as opaque.
+func (r *Resolver) ErrorPresenter(requestID func(context.Context) string) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		var inner *gqlerror.Error
+		if errors.As(err, &inner) && inner.Extensions != nil && apperr.From(err) == nil {
+			return gerr // parse and validation errors from gqlgen keep their own shape
+		}
+		e := apperr.From(err)
+		if e == nil {
+			e = r.internal(ctx, err, requestID(ctx))
+		}
+		gerr.Message = e.Message
+		gerr.Extensions = Extensions(e)
+		return gerr
+	}
+}
+
+// internal logs an unexpected error and returns what the client may see.
+func (r *Resolver) internal(ctx context.Context, err error, requestID string) *apperr.Error {
+	if db.KindOf(err) == db.Unavailable {
+		return apperr.ServiceUnavailable()
+	}
+	if db.KindOf(err) == db.Canceled && ctx.Err() == nil {
+		return apperr.New(apperr.Unavailable, "statement_timeout", "The request took too long and was canceled. Ask for less, or retry.")
+	}
+	r.Log.ErrorContext(ctx, "internal error", "err", err.Error(), "request_id", requestID)
+	return apperr.InternalError(requestID)
+}
+
+// Internal converts a non-application error into what a client may see,
+// logging it. Application errors pass through unchanged.
+func (r *Resolver) Internal(ctx context.Context, err error, requestID string) *apperr.Error {
+	if e := apperr.From(err); e != nil {
+		return e
+	}
+	return r.internal(ctx, err, requestID)
+}
+
+// notFound translates db.ErrNotFound into object's 404 and passes other errors on.
+func notFound(err error, object string) error {
+	if errors.Is(err, db.ErrNotFound) {
+		return apperr.NotFoundError(object)
+	}
+	return err
+}
+
+// invalidValue maps PostgreSQL's rejection of a value (a NUL byte in text, say)
+// to a 400 rather than a 500.
+func invalidValue(err error) error {
+	if db.KindOf(err) == db.InvalidInput {
+		return apperr.New(apperr.Invalid, "invalid_string", "A value contains characters that cannot be stored.")
+	}
+	return err
+}

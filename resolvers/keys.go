@@ -1,0 +1,215 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"pivotal/apperr"
+	"pivotal/auth"
+	"pivotal/db"
+	"pivotal/gqltypes"
+	"pivotal/graph/model"
+)
+
+// Scopes of today's full-access keys (spec §7 Meta).
+var Scopes = []string{"read:customers", "write:customers", "read:contacts", "write:contacts", "read:onboardings", "write:onboardings"}
+
+// Tiers are the rate-limit tiers an operator may give a key.
+var Tiers = []string{"standard", "paid", "unlimited"}
+
+var (
+	errMissingKey = apperr.New(apperr.Unauthenticated, "missing_api_key",
+		"No API key provided. Send it as 'Authorization: Bearer <key>'.")
+	errInvalidKey = apperr.New(apperr.Unauthenticated, "invalid_api_key", "Invalid API key provided.")
+	errRevokedKey = apperr.New(apperr.Unauthenticated, "api_key_revoked", "This API key has been revoked.")
+)
+
+// Authenticate resolves an Authorization header to an identity with one
+// indexed query, so a revoked key is refused on its very next request. It
+// records last use at most once a minute. Returns missing_api_key,
+// invalid_api_key or api_key_revoked.
+func (r *Resolver) Authenticate(ctx context.Context, header string) (*auth.Identity, error) {
+	token, ok := auth.BearerToken(header)
+	if !ok {
+		return nil, errMissingKey
+	}
+	if _, ok := auth.ParseKey(token); !ok {
+		return nil, errInvalidKey
+	}
+	k, err := db.FindKeyByHash(ctx, r.DB, auth.Hash(token))
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, errInvalidKey
+	}
+	if err != nil {
+		return nil, err
+	}
+	if k.RevokedAt != nil {
+		return nil, errRevokedKey
+	}
+	if k.Stale {
+		// Best effort and off the request path: a lost touch only delays a timestamp.
+		go func(ws, id string) {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), defaultBackgroundTimeout)
+			defer cancel()
+			if err := db.TouchKey(ctx, r.DB, ws, id); err != nil {
+				r.Log.Warn("recording key use failed", "key_prefix", k.Prefix, "err", err.Error())
+			}
+		}(k.WorkspaceID, k.ID)
+	}
+	return &auth.Identity{
+		WorkspaceID: k.WorkspaceID, WorkspaceSlug: k.WorkspaceSlug, WorkspaceName: k.WorkspaceName,
+		KeyID: k.ID, KeyName: k.Name, KeyPrefix: k.Prefix, Livemode: k.Livemode, Tier: k.Tier,
+	}, nil
+}
+
+func toAPIKey(k *db.APIKey) *model.APIKey {
+	return &model.APIKey{
+		ID: k.ID, Name: k.Name, Prefix: k.Prefix, Livemode: k.Livemode,
+		RateLimitTier: model.RateLimitTier(strings.ToUpper(k.Tier)),
+		CreatedAt:     gqltypes.Time(k.CreatedAt), LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt),
+	}
+}
+
+// Me describes the caller. It reads nothing: authentication loaded it all.
+func (r *Resolver) Me(ctx context.Context) (*model.Me, error) {
+	who, err := identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.Me{
+		APIKey: &model.APIKey{ID: who.KeyID, Name: who.KeyName, Prefix: who.KeyPrefix, Livemode: who.Livemode,
+			RateLimitTier: model.RateLimitTier(strings.ToUpper(who.Tier))},
+		Workspace: &model.Workspace{ID: who.WorkspaceID, Slug: who.WorkspaceSlug, Name: who.WorkspaceName},
+		Livemode:  who.Livemode,
+		Scopes:    Scopes,
+	}, nil
+}
+
+// APIKeys lists the caller's workspace's keys.
+func (r *Resolver) APIKeys(ctx context.Context) ([]model.APIKey, error) {
+	who, err := identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := db.FindKeys(ctx, r.DB, who.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.APIKey, len(ks))
+	for i := range ks {
+		out[i] = *toAPIKey(&ks[i])
+	}
+	return out, nil
+}
+
+// NewKey is a created key and its cleartext, shown once.
+type NewKey struct {
+	Key    *model.APIKey
+	Secret string
+}
+
+func validKeyName(name string) error {
+	var v validation
+	v.str("name", &name, 1, maxName)
+	return v.err()
+}
+
+// CreateAPIKey creates a key in the caller's workspace with the caller's tier
+// (only the operator's CLI sets tiers).
+func (r *Resolver) CreateAPIKey(ctx context.Context, name string, test bool) (*NewKey, error) {
+	who, err := identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := validKeyName(name); err != nil {
+		return nil, err
+	}
+	return r.createKey(ctx, who.WorkspaceID, name, test, who.Tier)
+}
+
+func (r *Resolver) createKey(ctx context.Context, workspaceID, name string, test bool, tier string) (*NewKey, error) {
+	secret, prefix := auth.NewKey(test)
+	k := db.APIKey{WorkspaceID: workspaceID, Name: name, Prefix: prefix, Hash: auth.Hash(secret), Livemode: !test, Tier: tier}
+	if err := db.CreateKey(ctx, r.DB, &k); err != nil {
+		return nil, invalidValue(err)
+	}
+	return &NewKey{Key: toAPIKey(&k), Secret: secret}, nil
+}
+
+// RevokeAPIKey revokes a key of the caller's workspace named by id, visible
+// prefix or full key. Returns api_key_not_found, or ambiguous_api_key when a
+// prefix names several keys.
+func (r *Resolver) RevokeAPIKey(ctx context.Context, ref string) (*model.APIKey, error) {
+	who, err := identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.revokeKey(ctx, who.WorkspaceID, ref)
+}
+
+func (r *Resolver) revokeKey(ctx context.Context, workspaceID, ref string) (*model.APIKey, error) {
+	hash := auth.Hash(ref)
+	ks, err := db.MatchKeys(ctx, r.DB, workspaceID, ref, hash)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(ks) == 0:
+		return nil, apperr.NotFoundError("api_key")
+	case len(ks) > 1:
+		return nil, &apperr.Error{Kind: apperr.Invalid, Code: "ambiguous_api_key", Field: "id",
+			Message: "That prefix names more than one key; use the key's id."}
+	}
+	ks, err = db.RevokeKey(ctx, r.DB, ks[0].WorkspaceID, ks[0].ID, nil)
+	if err != nil {
+		return nil, notFound(err, "api_key")
+	}
+	return toAPIKey(&ks[0]), nil
+}
+
+// Operator commands (the CLI): they act on any workspace.
+
+// OperatorCreateKey creates workspace slug if needed and a key in it.
+func (r *Resolver) OperatorCreateKey(ctx context.Context, slug, name string, test bool, tier string) (*NewKey, error) {
+	if !validSlug(slug) {
+		return nil, apperr.InvalidString("workspace", "workspace must be a slug: lowercase letters, digits and inner hyphens")
+	}
+	if err := validKeyName(name); err != nil {
+		return nil, err
+	}
+	valid := false
+	for _, t := range Tiers {
+		valid = valid || t == tier
+	}
+	if !valid {
+		return nil, apperr.InvalidEnum("tier", Tiers)
+	}
+	ws, err := db.EnsureWorkspace(ctx, r.DB, slug, slug)
+	if err != nil {
+		return nil, err
+	}
+	return r.createKey(ctx, ws.ID, name, test, tier)
+}
+
+// OperatorListKeys lists the keys of workspace slug.
+func (r *Resolver) OperatorListKeys(ctx context.Context, slug string) ([]model.APIKey, error) {
+	ws, err := db.FindWorkspaceBySlug(ctx, r.DB, slug)
+	if err != nil {
+		return nil, notFound(err, "workspace")
+	}
+	ks, err := db.FindKeys(ctx, r.DB, ws.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.APIKey, len(ks))
+	for i := range ks {
+		out[i] = *toAPIKey(&ks[i])
+	}
+	return out, nil
+}
+
+// OperatorRevokeKey revokes a key of any workspace by id, prefix or full key.
+func (r *Resolver) OperatorRevokeKey(ctx context.Context, ref string) (*model.APIKey, error) {
+	return r.revokeKey(ctx, "", ref)
+}

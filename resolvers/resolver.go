@@ -1,0 +1,25 @@
+// Package resolvers is the application layer: the rules of the model
+// (validation, defaults, id resolution, tenancy, authorization, loaders and the
+// error vocabulary's GraphQL side). GraphQL's generated executor and the REST
+// handlers both call the same exported methods here.
+package resolvers
+
+import (
+	"log/slog"
+
+	"pivotal/db"
+)
+
+// Resolver is the dependency-injection point of the application layer.
+type Resolver struct {
+	DB  *db.DB
+	Log *slog.Logger
+}
+
+// New returns a Resolver over store.
+func New(store *db.DB, log *slog.Logger) *Resolver {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Resolver{DB: store, Log: log}
+}

@@ -1,0 +1,103 @@
+package rest
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"pivotal/apperr"
+	"pivotal/gqltypes"
+	"pivotal/resolvers"
+)
+
+// API serves /api/v1.
+type API struct {
+	res       *resolvers.Resolver
+	requestID func(context.Context) string
+	// Authenticate is the middleware that puts the caller's identity in the context.
+	authenticate func(http.Handler) http.Handler
+}
+
+// New returns the REST API over res. authenticate guards every route but the
+// public ones (health, OpenAPI document).
+func New(res *resolvers.Resolver, requestID func(context.Context) string, authenticate func(http.Handler) http.Handler) *API {
+	return &API{res: res, requestID: requestID, authenticate: authenticate}
+}
+
+// Routes returns the handler to mount at /api/v1.
+func (a *API) Routes() http.Handler {
+	r := chi.NewRouter()
+	r.NotFound(a.routeNotFound)
+	r.MethodNotAllowed(a.methodNotAllowed)
+	r.Get("/health", a.health)
+	r.Group(func(r chi.Router) {
+		r.Use(a.authenticate)
+		r.Get("/me", a.handle(a.me))
+		r.Route("/customers", func(r chi.Router) {
+			r.Get("/", a.handle(a.listCustomers))
+			r.Post("/", a.handle(a.createCustomer))
+			r.Get("/{id}", a.handle(a.getCustomer))
+			r.Patch("/{id}", a.handle(a.updateCustomer))
+			r.Delete("/{id}", a.handle(a.deleteCustomer))
+		})
+	})
+	return r
+}
+
+// mutationContext is the context resolvers run mutations under.
+func (a *API) mutationContext(r *http.Request) context.Context { return r.Context() }
+
+func (a *API) routeNotFound(w http.ResponseWriter, r *http.Request) {
+	WriteError(w, RouteNotFound())
+}
+
+func (a *API) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	WriteError(w, &apperr.Error{Kind: apperr.MethodNotAllowed, Code: "method_not_allowed",
+		Message: "Method " + r.Method + " is not allowed on this route."})
+}
+
+// RouteNotFound is the 404 for a path no route matches.
+func RouteNotFound() *apperr.Error {
+	return &apperr.Error{Kind: apperr.NotFound, Code: "route_not_found", Message: "No such route."}
+}
+
+func (a *API) health(w http.ResponseWriter, r *http.Request) {
+	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "timestamp": gqltypes.FormatTime(time.Now())})
+}
+
+type meJSON struct {
+	Object       string       `json:"object"`
+	APIKey       meKey        `json:"api_key"`
+	Organization organization `json:"organization"`
+	Livemode     bool         `json:"livemode"`
+}
+
+type meKey struct {
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	Prefix        string   `json:"prefix"`
+	Scopes        []string `json:"scopes"`
+	RateLimitTier string   `json:"rate_limit_tier"`
+}
+
+type organization struct {
+	ID   string `json:"id"`
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
+func (a *API) me(r *http.Request) (result, error) {
+	m, err := a.res.Me(r.Context())
+	if err != nil {
+		return result{}, err
+	}
+	return result{http.StatusOK, meJSON{
+		Object: "me",
+		APIKey: meKey{ID: m.APIKey.ID, Name: m.APIKey.Name, Prefix: m.APIKey.Prefix, Scopes: m.Scopes,
+			RateLimitTier: resolvers.RESTEnum(m.APIKey.RateLimitTier)},
+		Organization: organization{ID: m.Workspace.ID, Slug: m.Workspace.Slug, Name: m.Workspace.Name},
+		Livemode:     m.Livemode,
+	}}, nil
+}

@@ -1,0 +1,267 @@
+// Command pivotal serves the pivotal GraphQL API and the Pivotal REST v1
+// compatibility layer over PostgreSQL.
+//
+//	pivotal serve [--addr 127.0.0.1:8080] [--demo]   (the default command)
+//	pivotal keys create --workspace SLUG [--name NAME] [--test] [--tier standard|paid|unlimited]
+//	pivotal keys list --workspace SLUG
+//	pivotal keys revoke KEY
+//	pivotal migrate
+//
+// With no DATABASE_URL the server runs its own PostgreSQL in PIVOTAL_DATA_DIR.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"pivotal/db"
+	"pivotal/httpapi"
+	"pivotal/resolvers"
+)
+
+func main() {
+	log := newLogger(os.Stderr)
+	if err := run(context.Background(), os.Args[1:], os.Stdout, log); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "pivotal:", err)
+		os.Exit(1)
+	}
+}
+
+// newLogger logs JSON when stderr is not a terminal, text otherwise.
+func newLogger(w *os.File) *slog.Logger {
+	if fi, err := w.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 && os.Getenv("PIVOTAL_LOG_FORMAT") != "json" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+const usage = `pivotal — GraphQL and REST v1 API for customer onboarding.
+
+Usage:
+  pivotal [serve] [--addr ADDR] [--demo]
+  pivotal keys create --workspace SLUG [--name NAME] [--test] [--tier standard|paid|unlimited]
+  pivotal keys list --workspace SLUG
+  pivotal keys revoke KEY            (the key's id, its visible prefix, or the full key)
+  pivotal migrate
+
+Environment (each flag's default comes from its variable):
+  PIVOTAL_ADDR          listen address (default 127.0.0.1:8080)
+  DATABASE_URL          PostgreSQL URL; unset: a private cluster in PIVOTAL_DATA_DIR
+  PIVOTAL_DATA_DIR      data directory of the embedded PostgreSQL (default ./.pivotal)
+  PIVOTAL_LOG_FORMAT    "json" forces JSON logs (default: JSON unless stderr is a terminal)
+`
+
+// config is everything the commands read from flags and the environment.
+type config struct {
+	Addr             string
+	DatabaseURL      string
+	DataDir          string
+	Demo             bool
+	StatementTimeout time.Duration
+	ShutdownGrace    time.Duration
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// commonFlags registers the flags every command that touches the database has.
+func commonFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (env DATABASE_URL); empty: embedded cluster")
+	fs.StringVar(&c.DataDir, "data-dir", envOr("PIVOTAL_DATA_DIR", ".pivotal"), "embedded PostgreSQL data directory (env PIVOTAL_DATA_DIR)")
+}
+
+func newFlagSet(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(out, usage, "\nFlags of ", name, ":\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serveCommand(ctx, args, log)
+	case "keys":
+		return keysCommand(ctx, args, stdout, log)
+	case "migrate":
+		var c config
+		fs := newFlagSet("migrate", os.Stderr)
+		commonFlags(fs, &c)
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		return withDatabase(ctx, c, log, func(store *db.DB) error {
+			log.Info("migrations applied")
+			return nil
+		})
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
+}
+
+// withDatabase opens the configured database (starting the embedded cluster
+// when there is no URL), migrates it, runs fn and closes everything.
+func withDatabase(ctx context.Context, c config, log *slog.Logger, fn func(*db.DB) error) error {
+	url := c.DatabaseURL
+	if url == "" {
+		cluster, err := db.StartCluster(ctx, c.DataDir, log)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := cluster.Stop(); err != nil {
+				log.Error("stopping embedded PostgreSQL", "err", err)
+			}
+		}()
+		if err := ensureDatabase(ctx, cluster.URL("postgres"), "pivotal"); err != nil {
+			return err
+		}
+		url = cluster.URL("pivotal")
+	}
+	store, err := db.Open(url, db.Options{StatementTimeout: c.StatementTimeout})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := waitForDatabase(ctx, store, log); err != nil {
+		return err
+	}
+	if err := db.Migrate(ctx, store.DB.DB); err != nil {
+		return err
+	}
+	return fn(store)
+}
+
+// waitForDatabase retries the first connection with backoff.
+func waitForDatabase(ctx context.Context, store *db.DB, log *slog.Logger) error {
+	delay := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := store.PingContext(ctx)
+		if err == nil {
+			return nil
+		}
+		if attempt == 8 {
+			return fmt.Errorf("database unreachable: %w", err)
+		}
+		log.Warn("database not reachable yet; retrying", "attempt", attempt, "in", delay.String(), "err", err.Error())
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+// ensureDatabase creates database name on the server of adminURL if missing.
+func ensureDatabase(ctx context.Context, adminURL, name string) error {
+	admin, err := db.Open(adminURL, db.Options{MaxOpenConns: 1})
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	var exists bool
+	if err := admin.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name); err != nil {
+		return fmt.Errorf("embedded PostgreSQL: %w", err)
+	}
+	if !exists {
+		if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
+			return fmt.Errorf("embedded PostgreSQL: %w", err)
+		}
+	}
+	return nil
+}
+
+func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
+	var c config
+	fs := newFlagSet("serve", os.Stderr)
+	commonFlags(fs, &c)
+	fs.StringVar(&c.Addr, "addr", envOr("PIVOTAL_ADDR", "127.0.0.1:8080"), "listen address (env PIVOTAL_ADDR)")
+	fs.BoolVar(&c.Demo, "demo", false, "seed a demo workspace on first start and print a test key")
+	fs.DurationVar(&c.StatementTimeout, "statement-timeout", durationEnv("PIVOTAL_STATEMENT_TIMEOUT", 5*time.Second), "PostgreSQL statement_timeout for API queries (env PIVOTAL_STATEMENT_TIMEOUT)")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", durationEnv("PIVOTAL_SHUTDOWN_GRACE", 15*time.Second), "how long in-flight requests may finish on SIGTERM (env PIVOTAL_SHUTDOWN_GRACE)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return withDatabase(ctx, c, log, func(store *db.DB) error {
+		res := resolvers.New(store, log)
+		var uiHeaders map[string]string
+		if c.Demo {
+			key, err := seedDemo(ctx, res)
+			if err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+			uiHeaders = map[string]string{"Authorization": "Bearer " + key}
+			fmt.Fprintf(os.Stdout, "Demo workspace ready.\n  test key: %s\n  GraphiQL: http://%s/graphiql\n", key, c.Addr)
+		}
+		return serveHTTP(ctx, c, httpapi.New(res, log, httpapi.Options{GraphiQLHeaders: uiHeaders}), log)
+	})
+}
+
+func durationEnv(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+// serveHTTP serves h until ctx ends, then drains in-flight requests.
+func serveHTTP(ctx context.Context, c config, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "graphiql", "http://"+ln.Addr().String()+"/graphiql")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", c.ShutdownGrace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
