@@ -22,7 +22,7 @@ test: postgres
 
 # generate re-runs gqlgen; CI-style check: `make generate && git diff --exit-code`.
 generate:
-	$(GO) run github.com/99designs/gqlgen generate
+	$(GO) tool gqlgen generate
 
 postgres:
 	@scripts/ensure-postgres.sh

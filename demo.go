@@ -70,5 +70,3 @@ func seedDemo(ctx context.Context, res *resolvers.Resolver) (string, error) {
 	}
 	return k.Secret, nil
 }
-
-

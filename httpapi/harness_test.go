@@ -257,4 +257,3 @@ func (e *env) gql(key, query string, vars map[string]any, headers ...string) res
 	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	return e.do("POST", "/graphql", key, string(b), headers...)
 }
-

@@ -67,6 +67,11 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 
 	r.Group(func(r chi.Router) {
 		r.Use(httpmw.Recover(log, gqlErr), httpmw.BodyLimit(gqlErr), httpmw.Authenticate(res, gqlErr, internal))
+		r.Use(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				next.ServeHTTP(w, r.WithContext(resolvers.WithLoaders(r.Context())))
+			})
+		})
 		r.Handle("/graphql", newGraphQLHandler(res))
 	})
 	return r

@@ -174,6 +174,11 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]model.APIKey, error) {
 	return r.Resolver.APIKeys(ctx)
 }
 
+// RateLimit is the resolver for the rateLimit field.
+func (r *queryResolver) RateLimit(ctx context.Context) (*model.RateLimit, error) {
+	panic(fmt.Errorf("not implemented: RateLimit - rateLimit"))
+}
+
 // Contact returns graph.ContactResolver implementation.
 func (r *Resolver) Contact() graph.ContactResolver { return &contactResolver{r} }
 

@@ -168,4 +168,3 @@ func lowerPtr(p *string) *string {
 	s := strings.ToLower(*p)
 	return &s
 }
-

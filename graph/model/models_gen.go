@@ -246,6 +246,18 @@ type PhaseTransition struct {
 type Query struct {
 }
 
+// A key's rate-limit window, GitHub-style. Null fields never occur; an unlimited key has no window (rateLimit is null).
+type RateLimit struct {
+	// Points per window.
+	Limit int `json:"limit"`
+	// Points this request cost.
+	Cost int `json:"cost"`
+	// Points left in the window after this request.
+	Remaining int `json:"remaining"`
+	// When the window resets.
+	ResetAt gqltypes.Time `json:"resetAt"`
+}
+
 type RevokeAPIKeyPayload struct {
 	APIKey *APIKey `json:"apiKey"`
 }
