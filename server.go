@@ -6,6 +6,7 @@
 //	pivotal keys list --workspace SLUG
 //	pivotal keys revoke KEY
 //	pivotal migrate
+//	pivotal seed --workspace SLUG [--customers N] [--contacts N] [--onboardings N]
 //
 // With no DATABASE_URL the server runs its own PostgreSQL in PIVOTAL_DATA_DIR.
 package main
@@ -57,6 +58,7 @@ Usage:
   pivotal keys list --workspace SLUG
   pivotal keys revoke KEY            (the key's id, its visible prefix, or the full key)
   pivotal migrate
+  pivotal seed --workspace SLUG [--customers 1000] [--contacts 5] [--onboardings 3] [--key-tier unlimited]
 
 Environment (each flag's default comes from its variable):
   PIVOTAL_ADDR          listen address (default 127.0.0.1:8080)
@@ -108,6 +110,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 		return serveCommand(ctx, args, log)
 	case "keys":
 		return keysCommand(ctx, args, stdout, log)
+	case "seed":
+		return seedCommand(ctx, args, stdout, log)
 	case "migrate":
 		var c config
 		fs := newFlagSet("migrate", os.Stderr)
