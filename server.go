@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -65,6 +66,7 @@ Environment (each flag's default comes from its variable):
   DATABASE_URL          PostgreSQL URL; unset: a private cluster in PIVOTAL_DATA_DIR
   PIVOTAL_DATA_DIR      data directory of the embedded PostgreSQL (default ./.pivotal)
   PIVOTAL_LOG_FORMAT    "json" forces JSON logs (default: JSON unless stderr is a terminal)
+  PIVOTAL_MAX_COMPLEXITY  largest cost of a GraphQL operation (default 10000)
 `
 
 // config is everything the commands read from flags and the environment.
@@ -75,6 +77,7 @@ type config struct {
 	Demo             bool
 	StatementTimeout time.Duration
 	ShutdownGrace    time.Duration
+	MaxComplexity    int
 }
 
 func envOr(name, def string) string {
@@ -211,6 +214,7 @@ func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.BoolVar(&c.Demo, "demo", false, "seed a demo workspace on first start and print a test key")
 	fs.DurationVar(&c.StatementTimeout, "statement-timeout", durationEnv("PIVOTAL_STATEMENT_TIMEOUT", 5*time.Second), "PostgreSQL statement_timeout for API queries (env PIVOTAL_STATEMENT_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", durationEnv("PIVOTAL_SHUTDOWN_GRACE", 15*time.Second), "how long in-flight requests may finish on SIGTERM (env PIVOTAL_SHUTDOWN_GRACE)")
+	fs.IntVar(&c.MaxComplexity, "max-complexity", intEnv("PIVOTAL_MAX_COMPLEXITY", httpapi.DefaultMaxComplexity), "largest cost of a GraphQL operation (env PIVOTAL_MAX_COMPLEXITY)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -227,8 +231,15 @@ func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
 			uiHeaders = map[string]string{"Authorization": "Bearer " + key}
 			fmt.Fprintf(os.Stdout, "Demo workspace ready.\n  test key: %s\n  GraphiQL: http://%s/graphiql\n", key, c.Addr)
 		}
-		return serveHTTP(ctx, c, httpapi.New(res, log, httpapi.Options{GraphiQLHeaders: uiHeaders}), log)
+		return serveHTTP(ctx, c, httpapi.New(res, log, httpapi.Options{GraphiQLHeaders: uiHeaders, MaxComplexity: c.MaxComplexity}), log)
 	})
+}
+
+func intEnv(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
 }
 
 func durationEnv(name string, def time.Duration) time.Duration {

@@ -29,6 +29,11 @@ import (
 type Options struct {
 	// GraphiQLHeaders prefill GraphiQL's header editor (the demo key).
 	GraphiQLHeaders map[string]string
+	// MaxComplexity is the most a GraphQL operation may cost (see limits.go);
+	// 0 means DefaultMaxComplexity.
+	MaxComplexity int
+	// MaxDepth is the deepest nesting of fields allowed; 0 means DefaultMaxDepth.
+	MaxDepth int
 }
 
 // New wires the whole HTTP surface over res.
@@ -72,20 +77,31 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 				next.ServeHTTP(w, r.WithContext(resolvers.WithLoaders(r.Context())))
 			})
 		})
-		r.Handle("/graphql", newGraphQLHandler(res))
+		r.Handle("/graphql", newGraphQLHandler(res, o))
 	})
 	return r
 }
 
 // newGraphQLHandler is gqlgen's server with our error presenter and limits.
-func newGraphQLHandler(res *resolvers.Resolver) http.Handler {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res}))
+// Nested lists are resolved by goroutines bounded per list by gqlgen.yml's
+// exec.worker_limit (100, the largest page), so a response's goroutines are
+// bounded by its cost, which the cost limit bounds.
+func newGraphQLHandler(res *resolvers.Resolver, o Options) http.Handler {
+	if o.MaxComplexity <= 0 {
+		o.MaxComplexity = DefaultMaxComplexity
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res, Complexity: complexityRoot()}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(depthLimit{limit: o.MaxDepth})
+	srv.Use(&costLimit{limit: o.MaxComplexity})
 	srv.SetErrorPresenter(res.ErrorPresenter(httpmw.RequestIDFrom))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		res.Log.ErrorContext(ctx, "panic in resolver", "panic", p, "request_id", httpmw.RequestIDFrom(ctx))
