@@ -1,0 +1,148 @@
+package httpapi
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/complexity"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"pivotal/graph"
+)
+
+// q100cubed asks for 100 customers × 100 contacts × 100 onboardings.
+const q100cubed = `{ customers(first: 100) { nodes { id contacts(first: 100) { nodes { id
+	onboardings(first: 100) { nodes { id } } } } } } }`
+
+// cost computes an operation's cost exactly as the server does.
+func cost(t *testing.T, query string, vars map[string]any) int {
+	t.Helper()
+	es := graph.NewExecutableSchema(graph.Config{Complexity: complexityRoot()})
+	doc, errs := gqlparser.LoadQuery(es.Schema(), query)
+	if errs != nil {
+		t.Fatalf("%s: %v", query, errs)
+	}
+	return complexity.Calculate(context.Background(), es, doc.Operations[0], vars, complexityOptions...)
+}
+
+func TestComplexityCostModel(t *testing.T) {
+	cases := []struct {
+		name, query string
+		vars        map[string]any
+		want        int
+	}{
+		{"scalars and pageInfo are free", `{ customers(first: 100) { pageInfo { hasNextPage endCursor } } }`, nil, 1},
+		{"a page of scalars", `{ customers(first: 100) { nodes { id name } } }`, nil, 101},
+		{"default page size", `{ customers { nodes { id } } }`, nil, 21},
+		{"first from a variable", `query($n: Int) { onboardings(first: $n) { nodes { id } } }`, map[string]any{"n": 7}, 8},
+		{"edges and nodes both count", `{ customers(first: 10) { edges { node { id } } nodes { id } } }`, nil, 1 + 10*(2+1)},
+		{"nested object", `{ onboardings(first: 50) { nodes { id customer { id } } } }`, nil, 1 + 50*2},
+		{"timeline", `{ onboarding(id: "1") { timeline { id } } }`, nil, 1 + 1 + 10},
+		{"Q2", q2, nil, 2301},
+		{"Q3", q3, nil, 8301},
+		{"100×100×100", q100cubed, nil, 1_020_201},
+		{"negative first costs nothing here", `{ customers(first: -5) { nodes { id } } }`, nil, 1},
+		{"saturates", `{ customers(first: 2000000000) { nodes { contacts(first: 2000000000) { nodes {
+			onboardings(first: 2000000000) { nodes { id } } } } } } }`, nil, int(^uint(0) >> 1)},
+	}
+	for _, c := range cases {
+		if got := cost(t, c.query, c.vars); got != c.want {
+			t.Errorf("%s: cost %d, want %d", c.name, got, c.want)
+		}
+	}
+	if DefaultMaxComplexity < cost(t, q3, nil) {
+		t.Errorf("default limit %d refuses Q3", DefaultMaxComplexity)
+	}
+}
+
+func TestComplexityLimit(t *testing.T) {
+	e := newEnv(t)
+	key := e.key("acme", "unlimited")
+	seed(t, e, "acme", 3)
+	warmKey(t, e, "acme", key)
+
+	// Refused before any resolver runs: the only statement is authentication.
+	r, n := e.countGQL(key, q100cubed)
+	r.expect(t, 422, `{"errors":[{"message":"The query is too complex: its cost is 1020201 and the limit is 10000. Ask for smaller pages (first) or fewer nested connections.",
+		"extensions":{"code":"COMPLEXITY_LIMIT_EXCEEDED","cost":1020201,"limit":10000}}],"data":null}`)
+	if n != 1 {
+		t.Errorf("refused query ran %d statements, want 1 (authentication)", n)
+	}
+
+	// Q3 passes the limit: it reaches the resolvers and returns the page.
+	r, n = e.countGQL(key, q3)
+	if r.Status != 200 || strings.Contains(string(r.Body), codeComplexity) {
+		t.Fatalf("Q3 refused: %d %s", r.Status, r.Body)
+	}
+	if nodes := r.path(t, "data", "customers", "nodes"); len(nodes.([]any)) != 3 {
+		t.Errorf("Q3 returned %v", nodes)
+	}
+	if n < 2 {
+		t.Errorf("Q3 ran %d statements: it did not execute", n)
+	}
+
+	// A lower limit from the options refuses Q2 with the configured limit.
+	low := New(e.res, e.res.Log, Options{MaxComplexity: 2000})
+	r, _ = serveCounting(t, low, key, "POST", "/graphql", gqlBody(q2))
+	r.expect(t, 422, `{"errors":[{"message":"$any","extensions":{"code":"COMPLEXITY_LIMIT_EXCEEDED","cost":2301,"limit":2000}}],"data":null}`)
+}
+
+func TestDepthLimit(t *testing.T) {
+	e := newEnv(t)
+	key := e.key("acme")
+	warmKey(t, e, "acme", key)
+
+	// 10 levels pass (Q3 in its edges form), 11 do not.
+	ten := `{ customers(first: 1) { edges { node { contacts(first: 1) { edges { node {
+		onboardings(first: 1) { edges { node { id } } } } } } } } } }`
+	if d, _ := depthOf(t, ten); d != 10 {
+		t.Fatalf("depth of the 10-level query is %d", d)
+	}
+	r, _ := e.countGQL(key, ten)
+	if strings.Contains(string(r.Body), codeDepth) {
+		t.Fatalf("10 levels refused: %s", r.Body)
+	}
+	eleven := `{ customers(first: 1) { edges { node { contacts(first: 1) { edges { node {
+		onboardings(first: 1) { edges { node { customer { id } } } } } } } } } } }`
+	r, n := e.countGQL(key, eleven)
+	r.expect(t, 422, `{"errors":[{"message":"The query is nested too deeply: 11 levels, the limit is 10.",
+		"extensions":{"code":"DEPTH_LIMIT_EXCEEDED","depth":11,"limit":10}}],"data":null}`)
+	if n != 1 {
+		t.Errorf("refused query ran %d statements, want 1 (authentication)", n)
+	}
+
+	// Fragments count as the fields they hold, also when spread many times.
+	frag := `query { customers(first: 1) { ...A } }
+		fragment A on CustomerConnection { nodes { ...B ...B } edges { node { ...B } } }
+		fragment B on Customer { contacts(first: 1) { nodes { ...C } } }
+		fragment C on Contact { onboardings(first: 1) { nodes { ...D } } }
+		fragment D on Onboarding { customer { contacts(first: 1) { nodes { customer { id } } } } }`
+	if d, _ := depthOf(t, frag); d != 12 {
+		t.Errorf("depth through fragments %d, want 12", d)
+	}
+	r, _ = e.countGQL(key, frag)
+	r.expect(t, 422, `{"errors":[{"message":"$any","extensions":{"code":"DEPTH_LIMIT_EXCEEDED","depth":12,"limit":10}}],"data":null}`)
+
+	// GraphiQL's introspection query nests deeper than data queries may.
+	intro := `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }`
+	if d, meta := depthOf(t, intro); d != 12 || !meta {
+		t.Fatalf("introspection depth %d %v", d, meta)
+	}
+	r, _ = e.countGQL(key, intro)
+	if r.Status != 200 || strings.Contains(string(r.Body), "errors") {
+		t.Errorf("introspection refused: %d %s", r.Status, r.Body)
+	}
+}
+
+func depthOf(t *testing.T, query string) (int, bool) {
+	t.Helper()
+	es := graph.NewExecutableSchema(graph.Config{})
+	doc, errs := gqlparser.LoadQuery(es.Schema(), query)
+	if errs != nil {
+		t.Fatalf("%v", errs)
+	}
+	var op *ast.OperationDefinition = doc.Operations[0]
+	return selectionDepth(op.SelectionSet)
+}
