@@ -1,12 +1,13 @@
 # pivotal — two commands set everything up on a fresh Debian/Ubuntu machine with Go:
 #   make run    install PostgreSQL's packages if missing, start the server with a demo workspace
 #   make test   go vet, gofmt check and the race-enabled test suite on a throwaway cluster
+#   make bench  issue 4's benchmark against PostGraphile and pgbench (bench/run.sh; DURATION=20s)
 
 GO      ?= go
 BIN     := bin/pivotal
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run build test vet generate postgres clean
+.PHONY: run build test vet generate postgres clean bench
 
 build:
 	$(GO) build -o $(BIN) .
@@ -23,6 +24,9 @@ test: postgres
 # generate re-runs gqlgen; CI-style check: `make generate && git diff --exit-code`.
 generate:
 	$(GO) tool gqlgen generate
+
+bench: postgres
+	bench/run.sh
 
 postgres:
 	@scripts/ensure-postgres.sh
