@@ -157,6 +157,9 @@ capture() {
 	"$WORK/benchtool" pgscript "$PGLOG" "$off" >"$WORK/$name.sql"
 }
 
+# pct P FILE: the P-quantile of FILE's sorted numbers.
+pct() { awk -v p="$1" '{ a[NR] = $1 } END { i = int(NR * p); if (i < 1) i = 1; printf "%.2f", a[i] }' "$2"; }
+
 # pgbench_run NAME SCRIPT: the script as one transaction per request, 16 clients.
 pgbench_run() {
 	local name=$1 dir=$WORK/pgbench-$1
@@ -166,8 +169,8 @@ pgbench_run() {
 		die "pgbench failed: $(cat "$dir/err.txt")"
 	RPS[$name]=$(awk '/^tps = / { printf "%.0f", $3; exit }' "$dir/out.txt")
 	cat "$dir"/pgbench_log.* | awk '{ print $3 / 1000 }' | sort -n >"$dir/lat.txt"
-	P50[$name]=$(awk '{ a[NR] = $1 } END { printf "%.2f", a[int(NR * 0.50) > 0 ? int(NR * 0.50) : 1] }' "$dir/lat.txt")
-	P99[$name]=$(awk '{ a[NR] = $1 } END { printf "%.2f", a[int(NR * 0.99) > 0 ? int(NR * 0.99) : 1] }' "$dir/lat.txt")
+	P50[$name]=$(pct 0.50 "$dir/lat.txt")
+	P99[$name]=$(pct 0.99 "$dir/lat.txt")
 	SQL[$name]=$(grep -c ';$' "$2")
 }
 
