@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"pivotal/db"
+	"pivotal/gqltypes"
 	"pivotal/graph/model"
 )
 
@@ -19,7 +20,7 @@ func (r *Resolver) CustomerContacts(ctx context.Context, customerID string, a Li
 	}
 	after := ""
 	if a.Before != nil {
-		after = a.Before.UTC().Format("2006-01-02T15:04:05.000000Z")
+		after = gqltypes.FormatTime(*a.Before)
 	}
 	name := fmt.Sprintf("customerContacts:%d:%s", a.Limit, after)
 	l := loaderFor(ctx, name, func(ctx context.Context, ids []string) ([]*ContactPage, []error) {

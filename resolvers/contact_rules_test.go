@@ -79,3 +79,22 @@ func TestContactValidationOrder(t *testing.T) {
 		}
 	}
 }
+
+// FuzzValidEmail checks that the rule never panics and that whatever it
+// accepts is a plain local@host address that normalization leaves alone.
+func FuzzValidEmail(f *testing.F) {
+	for _, s := range []string{"maya@aurora.example", "Maya <maya@aurora.example>", "a@b", "@", `"x"@y.z`, "a@[1.2.3.4]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		s = normalizeEmail(s)
+		if !validEmail(s) {
+			return
+		}
+		local, host, ok := strings.Cut(s, "@")
+		if !ok || local == "" || strings.Contains(host, "@") || !strings.Contains(host, ".") ||
+			strings.ContainsAny(s, " <>()\"\t\r\n") || normalizeEmail(s) != s {
+			t.Errorf("accepted %q", s)
+		}
+	})
+}
