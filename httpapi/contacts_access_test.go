@@ -5,6 +5,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"pivotal/db"
+	"pivotal/db/dbtest"
 )
 
 func TestContactAuthentication(t *testing.T) {
@@ -207,10 +211,12 @@ func TestContactConcurrentPromotion(t *testing.T) {
 		}
 		return c
 	}
-	statuses := make(chan int, 2*n)
+	// Promotions, primary creates and plain creates all at once: every one
+	// must succeed, and none may deadlock against another.
+	statuses := make(chan int, 3*n)
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
-		wg.Add(2)
+		wg.Add(3)
 		go func(id string) {
 			defer wg.Done()
 			statuses <- e.do("PATCH", "/api/v1/contacts/"+id, key, `{"is_primary":true}`).Status
@@ -220,15 +226,59 @@ func TestContactConcurrentPromotion(t *testing.T) {
 			statuses <- e.do("POST", "/api/v1/customers/"+cust+"/contacts", key,
 				fmt.Sprintf(`{"name":"new%d","email":"new%d@aurora.example","is_primary":true}`, i, i)).Status
 		}(i)
+		go func(i int) {
+			defer wg.Done()
+			statuses <- e.do("POST", "/api/v1/customers/"+cust+"/contacts", key,
+				fmt.Sprintf(`{"name":"plain%d","email":"plain%d@aurora.example"}`, i, i)).Status
+		}(i)
 	}
 	wg.Wait()
 	close(statuses)
 	for s := range statuses {
 		if s != 200 && s != 201 {
-			t.Errorf("status %d, want every promotion to succeed", s)
+			t.Errorf("status %d, want every request to succeed", s)
 		}
 	}
 	if p := primaries(); p != 1 {
 		t.Fatalf("%d primary contacts after concurrent promotions, want exactly 1", p)
 	}
+	if d := e.deadlocks(); d != 0 {
+		t.Errorf("%d deadlocks detected (and retried): the lock order is broken", d)
+	}
+}
+
+// deadlocks returns how many deadlocks PostgreSQL detected in the test's
+// database. A backend reports its statistics when it exits, so this closes the
+// server and the pool first: call it last.
+func (e *env) deadlocks() int64 {
+	e.t.Helper()
+	var name string
+	if err := e.store.Get(&name, `SELECT current_database()`); err != nil {
+		e.t.Fatal(err)
+	}
+	e.srv.Close()
+	e.store.Close()
+	admin, err := db.Open(dbtest.AdminURL(), db.Options{MaxOpenConns: 1})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer admin.Close()
+	var n int64
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		// Wait for the closed backends to be gone, and so to have reported.
+		var backends int
+		err := admin.Get(&backends, `SELECT count(*) FROM pg_stat_activity WHERE datname = $1`, name)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if backends == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := admin.Get(&n, `SELECT deadlocks FROM pg_stat_database WHERE datname = $1`, name); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
 }

@@ -146,9 +146,12 @@ func (r *Resolver) AddContact(ctx context.Context, customerID string, in model.A
 		IsPrimary: derefOr(in.IsPrimary, false), Labels: slices.Clone(in.Labels),
 	}
 	out, err := mutate(ctx, r.DB, func(tx *sqlx.Tx) (*model.Contact, error) {
-		// Only a promotion needs the customer's lock; a plain insert is kept
-		// consistent by the foreign key and contacts_email.
-		c, err := findCustomer(ctx, tx, who.WorkspaceID, customerID, false, k.IsPrimary)
+		// The customer's lock serializes promotions. Every create takes it,
+		// before the contact counter's lock: the insert's foreign-key check
+		// needs a share of the customer row, and taking the counter first
+		// would deadlock against a concurrent promotion holding the customer.
+		// Creates in a workspace already take turns on the counter row.
+		c, err := findCustomer(ctx, tx, who.WorkspaceID, customerID, false, true)
 		if err != nil {
 			return nil, err
 		}
