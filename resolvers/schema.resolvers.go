@@ -14,7 +14,7 @@ import (
 
 // Customer is the resolver for the customer field.
 func (r *contactResolver) Customer(ctx context.Context, obj *model.Contact) (*model.Customer, error) {
-	panic(fmt.Errorf("not implemented: Customer - customer"))
+	return r.customerByID(ctx, obj.CustomerID)
 }
 
 // Onboardings is the resolver for the onboardings field.
@@ -24,7 +24,15 @@ func (r *contactResolver) Onboardings(ctx context.Context, obj *model.Contact, f
 
 // Contacts is the resolver for the contacts field.
 func (r *customerResolver) Contacts(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.ContactConnection, error) {
-	panic(fmt.Errorf("not implemented: Contacts - contacts"))
+	a, err := ListArgsFromGraphQL(first, after, 20)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Resolver.CustomerContacts(ctx, obj.ID, a)
+	if err != nil {
+		return nil, err
+	}
+	return ContactConnection(p), nil
 }
 
 // Onboardings is the resolver for the onboardings field.
@@ -34,7 +42,7 @@ func (r *customerResolver) Onboardings(ctx context.Context, obj *model.Customer,
 
 // PrimaryContact is the resolver for the primaryContact field.
 func (r *customerResolver) PrimaryContact(ctx context.Context, obj *model.Customer) (*model.Contact, error) {
-	panic(fmt.Errorf("not implemented: PrimaryContact - primaryContact"))
+	return r.Resolver.PrimaryContact(ctx, obj.ID)
 }
 
 // CreateCustomer is the resolver for the createCustomer field.
@@ -66,17 +74,29 @@ func (r *mutationResolver) DeleteCustomer(ctx context.Context, id string) (*mode
 
 // AddContact is the resolver for the addContact field.
 func (r *mutationResolver) AddContact(ctx context.Context, customerID string, input model.AddContactInput) (*model.AddContactPayload, error) {
-	panic(fmt.Errorf("not implemented: AddContact - addContact"))
+	k, err := r.Resolver.AddContact(ctx, customerID, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AddContactPayload{Contact: k}, nil
 }
 
 // UpdateContact is the resolver for the updateContact field.
 func (r *mutationResolver) UpdateContact(ctx context.Context, id string, input model.UpdateContactInput) (*model.UpdateContactPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateContact - updateContact"))
+	k, err := r.Resolver.UpdateContact(ctx, id, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateContactPayload{Contact: k}, nil
 }
 
 // DeleteContact is the resolver for the deleteContact field.
 func (r *mutationResolver) DeleteContact(ctx context.Context, id string) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteContact - deleteContact"))
+	d, err := r.Resolver.DeleteContact(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeletePayload{DeletedID: d.ID, DisplayID: d.DisplayID}, nil
 }
 
 // CreateOnboarding is the resolver for the createOnboarding field.
@@ -156,7 +176,7 @@ func (r *queryResolver) Customers(ctx context.Context, first *int, after *string
 
 // Contact is the resolver for the contact field.
 func (r *queryResolver) Contact(ctx context.Context, id string) (*model.Contact, error) {
-	panic(fmt.Errorf("not implemented: Contact - contact"))
+	return r.Resolver.FindContact(ctx, id)
 }
 
 // Onboarding is the resolver for the onboarding field.

@@ -41,6 +41,13 @@ func (a *API) Routes() http.Handler {
 			r.Get("/{id}", a.handle(a.getCustomer))
 			r.Patch("/{id}", a.handle(a.updateCustomer))
 			r.Delete("/{id}", a.handle(a.deleteCustomer))
+			r.Get("/{customerId}/contacts", a.handle(a.listContacts))
+			r.Post("/{customerId}/contacts", a.handle(a.createContact))
+		})
+		r.Route("/contacts", func(r chi.Router) {
+			r.Get("/{id}", a.handle(a.getContact))
+			r.Patch("/{id}", a.handle(a.updateContact))
+			r.Delete("/{id}", a.handle(a.deleteContact))
 		})
 	})
 	return r
