@@ -98,7 +98,10 @@ func AccessLog(log *slog.Logger, observe Observer) func(http.Handler) http.Handl
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			ctx, stats := db.WithStats(r.Context())
+			ctx, stats := r.Context(), db.StatsFrom(r.Context())
+			if stats == nil {
+				ctx, stats = db.WithStats(ctx)
+			}
 			holder := &identityHolder{}
 			ctx = context.WithValue(ctx, identityHolderKey{}, holder)
 			rec := &statusRecorder{ResponseWriter: w}
