@@ -41,6 +41,14 @@ func (a *API) Routes() http.Handler {
 			r.Get("/{id}", a.handle(a.getCustomer))
 			r.Patch("/{id}", a.handle(a.updateCustomer))
 			r.Delete("/{id}", a.handle(a.deleteCustomer))
+			r.Get("/{id}/onboardings", a.handle(a.listCustomerOnboardings))
+		})
+		r.Route("/onboardings", func(r chi.Router) {
+			r.Get("/", a.handle(a.listOnboardings))
+			r.Post("/", a.handle(a.createOnboarding))
+			r.Get("/{id}", a.handle(a.getOnboarding))
+			r.Patch("/{id}", a.handle(a.updateOnboarding))
+			r.Delete("/{id}", a.handle(a.deleteOnboarding))
 		})
 	})
 	return r
