@@ -9,5 +9,8 @@ import (
 
 // seedDemoChildren adds contacts and onboardings to a demo customer.
 func seedDemoChildren(ctx context.Context, res *resolvers.Resolver, c *model.Customer, i int, domain string) error {
+	if err := seedDemoOnboardings(ctx, res, c, i); err != nil {
+		return err
+	}
 	return nil
 }
