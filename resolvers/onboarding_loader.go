@@ -57,14 +57,20 @@ func (r *Resolver) CustomerOnboardings(ctx context.Context, customerID string, f
 			return out, errs
 		}
 		byCustomer := make(map[string][]db.Onboarding, len(ids))
-		for _, o := range rows {
+		noted := make([]string, len(rows))
+		for i, o := range rows {
 			byCustomer[o.CustomerID] = append(byCustomer[o.CustomerID], o)
+			noted[i] = o.ID
 		}
+		noteOnboardings(ctx, noted)
 		for i, id := range ids {
 			out[i] = byCustomer[id]
 		}
 		return out, errs
 	})
+	if keys := siblingKeys(ctx, name, customerKey); len(keys) > 0 {
+		l.LoadAllThunk(ctx, keys)
+	}
 	rows, err := l.Load(ctx, customerID)
 	if err != nil {
 		return nil, err
@@ -204,5 +210,47 @@ func (r *Resolver) Timeline(ctx context.Context, onboardingID string) ([]model.P
 		}
 		return out, errs
 	})
+	if ids := takeNotedOnboardings(ctx); len(ids) > 0 {
+		l.LoadAllThunk(ctx, ids)
+	}
 	return l.Load(ctx, onboardingID)
+}
+
+// notedOnboardings are the onboardings a request has listed and whose
+// timelines no loader has been offered yet.
+type notedOnboardings struct{ ids []string }
+
+// noteOnboardings remembers listed onboardings, so that the first timeline
+// asked for loads those of the whole level in one statement (the lists that
+// enclose a timeline hold only one customer's onboardings).
+func noteOnboardings(ctx context.Context, ids []string) {
+	ls, _ := ctx.Value(loadersKey{}).(*Loaders)
+	if ls == nil || len(ids) == 0 {
+		return
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	n, _ := ls.m["notes|onboardings"].(*notedOnboardings)
+	if n == nil {
+		n = &notedOnboardings{}
+		ls.m["notes|onboardings"] = n
+	}
+	n.ids = append(n.ids, ids...)
+}
+
+// takeNotedOnboardings returns and forgets the noted onboardings.
+func takeNotedOnboardings(ctx context.Context) []string {
+	ls, _ := ctx.Value(loadersKey{}).(*Loaders)
+	if ls == nil {
+		return nil
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	n, _ := ls.m["notes|onboardings"].(*notedOnboardings)
+	if n == nil {
+		return nil
+	}
+	ids := n.ids
+	n.ids = nil
+	return ids
 }

@@ -120,7 +120,13 @@ func (r *Resolver) listOnboardings(ctx context.Context, workspaceID string, cust
 	if err != nil {
 		return nil, invalidValue(err)
 	}
-	return onboardingPage(rows, a.Limit), nil
+	p := onboardingPage(rows, a.Limit)
+	ids := make([]string, len(p.Onboardings))
+	for i, o := range p.Onboardings {
+		ids[i] = o.ID
+	}
+	noteOnboardings(ctx, ids)
+	return p, nil
 }
 
 // onboardingPage cuts rows (fetched with one extra) to limit.
