@@ -35,7 +35,7 @@ func TestOnboardingGraphQLMutations(t *testing.T) {
 			msg, path, code, errorCode, f)
 	}
 	bad := []struct {
-		in                       map[string]any
+		in                        map[string]any
 		errorCode, field, message string
 	}{
 		{map[string]any{"customerId": cid, "reminderFrequencyDays": 0}, "too_small", "reminderFrequencyDays", "reminder_frequency_days must be at least 1"},

@@ -139,6 +139,18 @@ func TestOnboardingNestedStatements(t *testing.T) {
 		t.Errorf("onboardings → timeline: %d statements, want ≤ 3", n4)
 	}
 
+	// Through edges too, with every onboarding's timeline and customer: one
+	// statement for each.
+	edges, n6 := e.countedGQL(t, key, `{ customers(first: 20) { edges { node { onboardings(first: 10) { edges { node {
+		timeline { to actor } customer { name } } } } } } } }`, nil)
+	edges.expect(t, 200, "")
+	if n6 != n1+2 {
+		t.Errorf("customers → onboardings → timeline, customer: %d statements, want %d", n6, n1+2)
+	}
+	if c := strings.Count(string(edges.Body), `"timeline":[{"to":"REVIEW","actor":"API: test key"}]`); c != 12*7 {
+		t.Errorf("%d timelines, want %d", c, 12*7)
+	}
+
 	// The reference query of issue 4 also needs Customer.contacts (another
 	// branch): checked here once that resolver exists.
 	full, n5 := e.countedGQL(t, key, `{ customers(first: 20) { nodes { onboardings(first: 10) { nodes { id } }
