@@ -158,6 +158,10 @@ func TestOnboardingGraphQLQueries(t *testing.T) {
 		"pageInfo":{"hasNextPage":false}},"all":{"nodes":[{"name":"o2"},{"name":"o1"}]}}}}`)
 	e.gql(key, `{ customer(id: "1") { onboardings(first: 1) { nodes { name } pageInfo { hasNextPage endCursor } } } }`, nil).expect(t, 200,
 		`{"data":{"customer":{"onboardings":{"nodes":[{"name":"o2"}],"pageInfo":{"hasNextPage":true,"endCursor":"$any"}}}}}`)
+	nested := e.gql(key, `{ customer(id: "1") { onboardings(first: 1) { pageInfo { endCursor } } } }`, nil).json(t)
+	after := nested["data"].(map[string]any)["customer"].(map[string]any)["onboardings"].(map[string]any)["pageInfo"].(map[string]any)["endCursor"]
+	e.gql(key, `query($a: String) { customer(id: "1") { onboardings(first: 1, after: $a) { nodes { name } pageInfo { hasNextPage } } } }`,
+		map[string]any{"a": after}).expect(t, 200, `{"data":{"customer":{"onboardings":{"nodes":[{"name":"o1"}],"pageInfo":{"hasNextPage":false}}}}}`)
 	e.gql(key, `{ customer(id: "1") { onboardings(first: 0) { nodes { name } } } }`, nil).expect(t, 200,
 		`{"errors":[{"message":"first must be at least 1","path":["customer","onboardings"],"locations":"$any","extensions":{"code":"BAD_USER_INPUT","errorCode":"too_small","field":"first"}}],
 		"data":{"customer":{"onboardings":null}}}`)
