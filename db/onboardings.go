@@ -116,20 +116,25 @@ func FindOnboardings(ctx context.Context, q Queryer, workspaceID string, f Onboa
 func FindOnboardingsForCustomers(ctx context.Context, q Queryer, workspaceID string, customerIDs []string,
 	f OnboardingFilter, before *time.Time, limit int) ([]Onboarding, error) {
 	var b where
-	b.add("o.workspace_id = ?", workspaceID)
-	b.add("o.customer_id = ANY(?)", pq.Array(customerIDs))
+	b.add("c.workspace_id = ?", workspaceID)
+	b.add("c.id = ANY(?)", pq.Array(customerIDs))
+	b.add("c.deleted_at IS NULL")
+	outer := b.sql()
+	// The inner conditions continue the placeholder numbering of the outer ones.
+	b.conds = nil
+	b.add("o.workspace_id = c.workspace_id")
+	b.add("o.customer_id = c.id")
 	b.add("o.deleted_at IS NULL")
 	f.addTo(&b)
 	if before != nil {
 		b.add("o.created_at < ?", *before)
 	}
-	// row_number over the per-customer index order keeps each customer's page
-	// bounded without one statement per customer.
-	query := `SELECT ` + strings.Join(onboardingColumnList, ", ") + ` FROM (
-		SELECT ` + onboardingColumns("o") + `,
-			row_number() OVER (PARTITION BY o.customer_id ORDER BY o.created_at DESC) AS rn
-		` + onboardingsVisible + ` WHERE ` + b.sql() + `) ranked
-		WHERE rn <= ` + fmt.Sprint(limit) + ` ORDER BY customer_id, created_at DESC`
+	// A LATERAL page per customer walks the per-customer index and stops at
+	// limit, however many onboardings a customer has.
+	query := `SELECT ` + onboardingColumns("o") + ` FROM customers c CROSS JOIN LATERAL (
+		SELECT ` + onboardingColumns("o") + ` FROM onboardings o WHERE ` + b.sql() + `
+		ORDER BY o.created_at DESC LIMIT ` + fmt.Sprint(limit) + `) o
+		WHERE ` + outer + ` ORDER BY o.customer_id, o.created_at DESC`
 	var rows []Onboarding
 	err := q.SelectContext(ctx, &rows, query, b.args...)
 	return rows, classify(err)
