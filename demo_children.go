@@ -12,8 +12,7 @@ func seedDemoChildren(ctx context.Context, res *resolvers.Resolver, c *model.Cus
 	if err := seedDemoContacts(ctx, res, c, i, domain); err != nil {
 		return err
 	}
-	// Onboardings are seeded here, after the contacts.
-	return nil
+	return seedDemoOnboardings(ctx, res, c, i)
 }
 
 // demoLabels vary the contacts' labels so that the demo shows lists of

@@ -8,14 +8,6 @@ import (
 
 const emptyList = `{"object":"list","data":[],"has_more":false,"next_cursor":null}`
 
-// newCustomer creates a customer through REST and returns its cuid.
-func (e *env) newCustomer(key, name string) string {
-	e.t.Helper()
-	r := e.do("POST", "/api/v1/customers", key, `{"name":"`+name+`"}`)
-	r.expect(e.t, 201, "")
-	return r.str(e.t, "id")
-}
-
 // newContact adds a contact through REST and returns its cuid.
 func (e *env) newContact(key, customer, body string) string {
 	e.t.Helper()

@@ -43,6 +43,9 @@ func (r *Resolver) CustomerContacts(ctx context.Context, customerID string, a Li
 		}
 		return out, errs
 	})
+	if keys := siblingKeys(ctx, name, customerKey); len(keys) > 0 {
+		l.LoadAllThunk(ctx, keys)
+	}
 	return l.Load(ctx, customerID)
 }
 
@@ -74,5 +77,8 @@ func (r *Resolver) PrimaryContact(ctx context.Context, customerID string) (*mode
 		}
 		return out, errs
 	})
+	if keys := siblingKeys(ctx, "primaryContact", customerKey); len(keys) > 0 {
+		l.LoadAllThunk(ctx, keys)
+	}
 	return l.Load(ctx, customerID)
 }

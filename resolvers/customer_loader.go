@@ -39,5 +39,8 @@ func (r *Resolver) customerByID(ctx context.Context, id string) (*model.Customer
 		}
 		return out, errs
 	})
+	if keys := siblingKeys(ctx, "customerByID", customerKey); len(keys) > 0 {
+		l.LoadAllThunk(ctx, keys)
+	}
 	return l.Load(ctx, id)
 }

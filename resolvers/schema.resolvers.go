@@ -19,7 +19,7 @@ func (r *contactResolver) Customer(ctx context.Context, obj *model.Contact) (*mo
 
 // Onboardings is the resolver for the onboardings field.
 func (r *contactResolver) Onboardings(ctx context.Context, obj *model.Contact, first *int, after *string, filter *model.CustomerOnboardingFilter) (*model.OnboardingConnection, error) {
-	panic(fmt.Errorf("not implemented: Onboardings - onboardings"))
+	return r.Resolver.CustomerOnboardings(ctx, obj.CustomerID, first, after, filter)
 }
 
 // Contacts is the resolver for the contacts field.
@@ -37,7 +37,7 @@ func (r *customerResolver) Contacts(ctx context.Context, obj *model.Customer, fi
 
 // Onboardings is the resolver for the onboardings field.
 func (r *customerResolver) Onboardings(ctx context.Context, obj *model.Customer, first *int, after *string, filter *model.CustomerOnboardingFilter) (*model.OnboardingConnection, error) {
-	panic(fmt.Errorf("not implemented: Onboardings - onboardings"))
+	return r.Resolver.CustomerOnboardings(ctx, obj.ID, first, after, filter)
 }
 
 // PrimaryContact is the resolver for the primaryContact field.
@@ -101,17 +101,29 @@ func (r *mutationResolver) DeleteContact(ctx context.Context, id string) (*model
 
 // CreateOnboarding is the resolver for the createOnboarding field.
 func (r *mutationResolver) CreateOnboarding(ctx context.Context, input model.CreateOnboardingInput) (*model.CreateOnboardingPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateOnboarding - createOnboarding"))
+	o, err := r.Resolver.CreateOnboarding(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateOnboardingPayload{Onboarding: o}, nil
 }
 
 // UpdateOnboarding is the resolver for the updateOnboarding field.
 func (r *mutationResolver) UpdateOnboarding(ctx context.Context, id string, input model.UpdateOnboardingInput) (*model.UpdateOnboardingPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateOnboarding - updateOnboarding"))
+	o, err := r.Resolver.UpdateOnboarding(ctx, id, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateOnboardingPayload{Onboarding: o}, nil
 }
 
 // DeleteOnboarding is the resolver for the deleteOnboarding field.
 func (r *mutationResolver) DeleteOnboarding(ctx context.Context, id string) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteOnboarding - deleteOnboarding"))
+	d, err := r.Resolver.DeleteOnboarding(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeletePayload{DeletedID: d.ID, DisplayID: d.DisplayID}, nil
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.
@@ -134,12 +146,12 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id string) (*model.
 
 // Customer is the resolver for the customer field.
 func (r *onboardingResolver) Customer(ctx context.Context, obj *model.Onboarding) (*model.Customer, error) {
-	panic(fmt.Errorf("not implemented: Customer - customer"))
+	return r.Resolver.customerByID(ctx, obj.CustomerID)
 }
 
 // Timeline is the resolver for the timeline field.
 func (r *onboardingResolver) Timeline(ctx context.Context, obj *model.Onboarding) ([]model.PhaseTransition, error) {
-	panic(fmt.Errorf("not implemented: Timeline - timeline"))
+	return r.Resolver.Timeline(ctx, obj.ID)
 }
 
 // Me is the resolver for the me field.
@@ -181,12 +193,24 @@ func (r *queryResolver) Contact(ctx context.Context, id string) (*model.Contact,
 
 // Onboarding is the resolver for the onboarding field.
 func (r *queryResolver) Onboarding(ctx context.Context, id string) (*model.Onboarding, error) {
-	panic(fmt.Errorf("not implemented: Onboarding - onboarding"))
+	return r.Resolver.FindOnboarding(ctx, id)
 }
 
 // Onboardings is the resolver for the onboardings field.
 func (r *queryResolver) Onboardings(ctx context.Context, first *int, after *string, filter *model.OnboardingFilter) (*model.OnboardingConnection, error) {
-	panic(fmt.Errorf("not implemented: Onboardings - onboardings"))
+	a, err := ListArgsFromGraphQL(first, after, 25)
+	if err != nil {
+		return nil, err
+	}
+	var f OnboardingFilter
+	if filter != nil {
+		f = OnboardingFilter{CustomerID: filter.CustomerID, State: filter.State, Phase: filter.Phase}
+	}
+	p, err := r.Resolver.FindOnboardings(ctx, f, a)
+	if err != nil {
+		return nil, err
+	}
+	return OnboardingConnection(p), nil
 }
 
 // APIKeys is the resolver for the apiKeys field.

@@ -43,11 +43,19 @@ func (a *API) Routes() http.Handler {
 			r.Delete("/{id}", a.handle(a.deleteCustomer))
 			r.Get("/{customerId}/contacts", a.handle(a.listContacts))
 			r.Post("/{customerId}/contacts", a.handle(a.createContact))
+			r.Get("/{customerId}/onboardings", a.handle(a.listCustomerOnboardings))
 		})
 		r.Route("/contacts", func(r chi.Router) {
 			r.Get("/{id}", a.handle(a.getContact))
 			r.Patch("/{id}", a.handle(a.updateContact))
 			r.Delete("/{id}", a.handle(a.deleteContact))
+		})
+		r.Route("/onboardings", func(r chi.Router) {
+			r.Get("/", a.handle(a.listOnboardings))
+			r.Post("/", a.handle(a.createOnboarding))
+			r.Get("/{id}", a.handle(a.getOnboarding))
+			r.Patch("/{id}", a.handle(a.updateOnboarding))
+			r.Delete("/{id}", a.handle(a.deleteOnboarding))
 		})
 	})
 	return r
