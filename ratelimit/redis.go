@@ -29,6 +29,7 @@ func NewRedis(url string) (*Redis, error) {
 	opt.ReadTimeout = 250 * time.Millisecond
 	opt.WriteTimeout = 250 * time.Millisecond
 	opt.MaxRetries = 1
+	opt.DialerRetries = 1
 	return &Redis{client: redis.NewClient(opt), prefix: "pivotal:ratelimit:"}, nil
 }
 
