@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 
+	"pivotal/apperr"
+	"pivotal/auth"
+	"pivotal/graph/model"
 	"pivotal/resolvers"
 )
 
@@ -262,5 +265,54 @@ func TestIdempotencyCrashedClaim(t *testing.T) {
 	e.do("POST", "/api/v1/customers", key, body, "Idempotency-Key: crash").expect(t, 201, "")
 	if c := e.count(`SELECT count(*) FROM idempotency_keys WHERE state = 'completed' AND token <> 'dead'`); c != 1 {
 		t.Fatalf("the takeover was not stored")
+	}
+}
+
+// TestIdempotencyLeaseTakenOver: a holder that outlived its lease cannot
+// store its response once another request took the key over, so its write
+// rolls back instead of happening twice.
+func TestIdempotencyLeaseTakenOver(t *testing.T) {
+	e := newEnv(t)
+	key := e.key("acme")
+	id, err := e.res.Authenticate(context.Background(), "Bearer "+key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := auth.WithIdentity(context.Background(), id)
+	req := resolvers.IdempotentRequest{Method: "POST", Path: "/api/v1/customers", Key: "slow", Body: []byte(`{"name":"Slow"}`)}
+	slow, _, err := e.res.ClaimIdempotencyKey(ctx, req)
+	if err != nil || slow == nil {
+		t.Fatalf("claim: %v", err)
+	}
+	if _, _, err := e.res.ClaimIdempotencyKey(ctx, req); !apperr.Match(err, "idempotency_key_in_use") {
+		t.Fatalf("second claim during the lease: %v", err)
+	}
+	if _, err := e.store.Exec(`UPDATE idempotency_keys SET lease_until = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	fast, _, err := e.res.ClaimIdempotencyKey(ctx, req)
+	if err != nil || fast == nil {
+		t.Fatalf("takeover: %v", err)
+	}
+	render := func(v any) (resolvers.StoredResponse, error) {
+		return resolvers.StoredResponse{Status: 201, Body: []byte(v.(*model.Customer).ID)}, nil
+	}
+	_, err = e.res.CreateCustomer(resolvers.WithTxHook(ctx, slow.StoreHook(render)), model.CreateCustomerInput{Name: "Slow"})
+	if !apperr.Match(err, "idempotency_key_in_use") {
+		t.Fatalf("the old holder's write: %v", err)
+	}
+	if n := e.count(`SELECT count(*) FROM customers`); n != 0 {
+		t.Fatalf("the old holder's write committed")
+	}
+	c, err := e.res.CreateCustomer(resolvers.WithTxHook(ctx, fast.StoreHook(render)), model.CreateCustomerInput{Name: "Fast"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := fast.Settle(ctx, resolvers.StoredResponse{Status: 500})
+	if out.Status != 201 || string(out.Body) != c.ID {
+		t.Fatalf("settled response %d %s, want the stored one", out.Status, out.Body)
+	}
+	if _, replay, err := e.res.ClaimIdempotencyKey(ctx, req); err != nil || replay == nil || string(replay.Body) != c.ID {
+		t.Fatalf("replay after takeover: %+v %v", replay, err)
 	}
 }
