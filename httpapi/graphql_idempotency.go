@@ -85,8 +85,11 @@ func graphQLIdempotency(res *resolvers.Resolver, apq graphql.Cache[string], writ
 	}
 }
 
-// isMutation reports whether the GraphQL request in body would run a mutation.
-// A request that cannot be read or parsed runs nothing, and gqlgen reports it.
+// isMutation reports whether the GraphQL request in body would run a mutation
+// that idempotency covers. A request that cannot be read or parsed runs
+// nothing, and gqlgen reports it. An operation that creates an API key is not
+// covered: its response holds the key's secret, which is shown once and never
+// stored.
 func isMutation(ctx context.Context, body []byte, apq graphql.Cache[string]) bool {
 	var p struct {
 		Query         string `json:"query"`
@@ -113,7 +116,32 @@ func isMutation(ctx context.Context, body []byte, apq graphql.Cache[string]) boo
 	} else if len(doc.Operations) == 1 {
 		op = doc.Operations[0]
 	}
-	return op != nil && op.Operation == ast.Mutation
+	return op != nil && op.Operation == ast.Mutation && !selects(doc, op.SelectionSet, "createApiKey", 0)
+}
+
+// selects reports whether set selects the field name at its top level,
+// directly or through fragments.
+func selects(doc *ast.QueryDocument, set ast.SelectionSet, name string, depth int) bool {
+	if depth > 10 { // fragment cycles are invalid; gqlgen refuses them
+		return false
+	}
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			if s.Name == name {
+				return true
+			}
+		case *ast.InlineFragment:
+			if selects(doc, s.SelectionSet, name, depth+1) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if f := doc.Fragments.ForName(s.Name); f != nil && selects(doc, f.SelectionSet, name, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // writeRaw writes a stored GraphQL response.

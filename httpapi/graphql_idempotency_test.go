@@ -32,6 +32,14 @@ func TestGraphQLIdempotency(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM idempotency_keys WHERE key = 'q'`); n != 0 {
 		t.Fatalf("a query claimed its key")
 	}
+	// A key's secret is never stored: creating keys is outside idempotency.
+	for _, q := range []string{`mutation { createApiKey(name: "k") { secret } }`,
+		`mutation { ...F } fragment F on Mutation { createApiKey(name: "k") { secret } }`} {
+		e.gql(key, q, nil, "Idempotency-Key: secret").expect(t, 200, `{"data":{"createApiKey":{"secret":"$any"}}}`)
+	}
+	if n := e.count(`SELECT count(*) FROM idempotency_keys WHERE key = 'secret'`); n != 0 {
+		t.Fatalf("a key's secret was stored")
+	}
 
 	// A mutation that wrote nothing is not stored: the key can be used again.
 	e.gql(key, create, map[string]any{"name": ""}, "Idempotency-Key: g-2").expect(t, 200,
