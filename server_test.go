@@ -186,7 +186,20 @@ func TestTwoInstances(t *testing.T) {
 			t.Fatalf("%s after revoke: %d %s", in.name, r.status, r.body)
 		}
 	}
-	t.Log("revoked key: refused by A and B on their next request (401 api_key_revoked)")
+	// Revocation through GraphQL on A: B refuses the key on its next request.
+	viaGraphQL := newKey("revoked-via-graphql")
+	if r := b.do(t, "GET", "/api/v1/me", viaGraphQL, ""); r.status != 200 {
+		t.Fatalf("B before revoke: %d %s", r.status, r.body)
+	}
+	prefix := viaGraphQL[:len("pivotal_")+8]
+	rv := a.do(t, "POST", "/graphql", idem, fmt.Sprintf(`{"query":"mutation { revokeApiKey(id: \"%s\") { apiKey { prefix revokedAt } } }"}`, prefix))
+	if rv.status != 200 || !strings.Contains(rv.body, `"prefix":"`+prefix+`"`) {
+		t.Fatalf("revokeApiKey on A: %d %s", rv.status, rv.body)
+	}
+	if r := b.do(t, "GET", "/api/v1/me", viaGraphQL, ""); r.status != 401 || !strings.Contains(r.body, `"code":"api_key_revoked"`) {
+		t.Fatalf("B after revoke on A: %d %s", r.status, r.body)
+	}
+	t.Log("revoked keys (CLI, and GraphQL revokeApiKey on A): refused by A and B on their next request (401 api_key_revoked)")
 
 	// An idempotency key used on A replays on B.
 	first := a.do(t, "POST", "/api/v1/customers", idem, `{"name":"Shared"}`, "Idempotency-Key: across")
@@ -198,6 +211,37 @@ func TestTwoInstances(t *testing.T) {
 		t.Fatalf("B, other body: %d %s", r.status, r.body)
 	}
 	t.Log("idempotency key used on A: B replays it byte for byte (201, Idempotent-Replayed: true)")
+
+	// 20 concurrent identical POSTs with one key, split over A and B: one write.
+	var wg sync.WaitGroup
+	statuses := make([]reply, 20)
+	for i := range statuses {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			statuses[i] = []*instance{a, b}[i%2].do(t, "POST", "/api/v1/customers", idem, `{"name":"Racer"}`, "Idempotency-Key: race")
+		}(i)
+	}
+	wg.Wait()
+	counts := map[string]int{}
+	for _, r := range statuses {
+		switch {
+		case r.status == 201 && r.header.Get("Idempotent-Replayed") == "true":
+			counts["replayed"]++
+		case r.status == 201:
+			counts["created"]++
+		case r.status == 409 && strings.Contains(r.body, "idempotency_key_in_use"):
+			counts["in_use"]++
+		default:
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+	}
+	list := a.do(t, "GET", "/api/v1/customers?slug=racer", idem, "")
+	if counts["created"] != 1 || strings.Count(list.body, `"object":"customer"`) != 1 {
+		t.Fatalf("concurrent across instances: %v; list %s", counts, list.body)
+	}
+	t.Logf("20 concurrent POSTs, one key, over A and B: created %d, replayed %d, in use %d; 1 row",
+		counts["created"], counts["replayed"], counts["in_use"])
 
 	// A standard live key gets 60 requests a minute across both, not 120.
 	ok, refused := map[string]int{}, map[string]int{}
