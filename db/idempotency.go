@@ -5,7 +5,9 @@ import (
 	"time"
 )
 
-// IdempotencyScope names one key: a key is unique per workspace, method and path.
+// IdempotencyScope names one key: a key is unique per workspace, method and
+// path. Path must be valid UTF-8 (callers pass the escaped path); Key may hold
+// any bytes.
 type IdempotencyScope struct {
 	WorkspaceID string
 	Method      string
@@ -49,7 +51,7 @@ func ClaimIdempotencyKey(ctx context.Context, q Queryer, s IdempotencyScope, has
 				WHERE k.created_at < now() - $8 * interval '1 millisecond'
 					OR (k.state = 'in_progress' AND k.lease_until < now())
 			RETURNING k.token`,
-			s.WorkspaceID, s.Method, s.Path, s.Key, hash, token, lease.Milliseconds(), ttl.Milliseconds())
+			s.WorkspaceID, s.Method, s.Path, []byte(s.Key), hash, token, lease.Milliseconds(), ttl.Milliseconds())
 		if err != nil {
 			return false, nil, classify(err)
 		}
@@ -62,7 +64,7 @@ func ClaimIdempotencyKey(ctx context.Context, q Queryer, s IdempotencyScope, has
 			FROM idempotency_keys
 			WHERE workspace_id = $1 AND method = $2 AND path = $3 AND key = $4
 				AND created_at >= now() - $5 * interval '1 millisecond'`,
-			s.WorkspaceID, s.Method, s.Path, s.Key, ttl.Milliseconds())
+			s.WorkspaceID, s.Method, s.Path, []byte(s.Key), ttl.Milliseconds())
 		if err = classify(err); err == ErrNotFound {
 			continue
 		}
@@ -81,7 +83,7 @@ func CompleteIdempotencyKey(ctx context.Context, q Queryer, s IdempotencyScope, 
 		UPDATE idempotency_keys SET state = 'completed', status = $6, body = $7
 		WHERE workspace_id = $1 AND method = $2 AND path = $3 AND key = $4 AND token = $5
 			AND state IN ('in_progress', 'executed')`,
-		s.WorkspaceID, s.Method, s.Path, s.Key, token, status, body)
+		s.WorkspaceID, s.Method, s.Path, []byte(s.Key), token, status, body)
 	return affected(res, err)
 }
 
@@ -91,7 +93,7 @@ func CompleteExecutedIdempotencyKey(ctx context.Context, q Queryer, s Idempotenc
 	res, err := q.ExecContext(ctx, `
 		UPDATE idempotency_keys SET state = 'completed', status = $6, body = $7
 		WHERE workspace_id = $1 AND method = $2 AND path = $3 AND key = $4 AND token = $5 AND state = 'executed'`,
-		s.WorkspaceID, s.Method, s.Path, s.Key, token, status, body)
+		s.WorkspaceID, s.Method, s.Path, []byte(s.Key), token, status, body)
 	return affected(res, err)
 }
 
@@ -103,7 +105,7 @@ func MarkIdempotencyKeyExecuted(ctx context.Context, q Queryer, s IdempotencySco
 		UPDATE idempotency_keys SET state = 'executed'
 		WHERE workspace_id = $1 AND method = $2 AND path = $3 AND key = $4 AND token = $5
 			AND state IN ('in_progress', 'executed')`,
-		s.WorkspaceID, s.Method, s.Path, s.Key, token)
+		s.WorkspaceID, s.Method, s.Path, []byte(s.Key), token)
 	return affected(res, err)
 }
 
@@ -113,7 +115,7 @@ func ReleaseIdempotencyKey(ctx context.Context, q Queryer, s IdempotencyScope, t
 	res, err := q.ExecContext(ctx, `
 		DELETE FROM idempotency_keys
 		WHERE workspace_id = $1 AND method = $2 AND path = $3 AND key = $4 AND token = $5 AND state = 'in_progress'`,
-		s.WorkspaceID, s.Method, s.Path, s.Key, token)
+		s.WorkspaceID, s.Method, s.Path, []byte(s.Key), token)
 	return affected(res, err)
 }
 
@@ -124,7 +126,7 @@ func FindIdempotencyResponse(ctx context.Context, q Queryer, s IdempotencyScope,
 	err = q.GetContext(ctx, &rec, `
 		SELECT request_hash, state, token, false AS lease_expired, status, body FROM idempotency_keys
 		WHERE workspace_id = $1 AND method = $2 AND path = $3 AND key = $4 AND token = $5 AND state = 'completed'`,
-		s.WorkspaceID, s.Method, s.Path, s.Key, token)
+		s.WorkspaceID, s.Method, s.Path, []byte(s.Key), token)
 	if err != nil {
 		return 0, nil, classify(err)
 	}

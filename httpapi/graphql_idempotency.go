@@ -57,7 +57,7 @@ func graphQLIdempotency(res *resolvers.Resolver, apq graphql.Cache[string], writ
 				return
 			}
 			claim, replay, err := res.ClaimIdempotencyKey(r.Context(), resolvers.IdempotentRequest{
-				Method: r.Method, Path: r.URL.Path, Key: keys[0], Body: raw})
+				Method: r.Method, Path: r.URL.EscapedPath(), Key: keys[0], Body: raw})
 			if err != nil {
 				write(w, r, internal(r.Context(), err))
 				return

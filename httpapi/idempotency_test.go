@@ -168,8 +168,16 @@ func TestIdempotencyKeyBounds(t *testing.T) {
 		`{"error":{"type":"invalid_request_error","code":"too_big","message":"$any","field":"Idempotency-Key"}}`)
 	r := e.doRaw("POST", "/api/v1/customers", key, `{"name":"X"}`, map[string][]string{"Idempotency-Key": {""}})
 	r.expect(t, 400, `{"error":{"type":"invalid_request_error","code":"too_small","message":"Idempotency-Key must not be empty","field":"Idempotency-Key"}}`)
-	if n := e.count(`SELECT count(*) FROM customers`); n != 1 {
-		t.Fatalf("%d customers, want 1", n)
+	// Keys are opaque bytes: not UTF-8 is fine, and replays.
+	bin := map[string][]string{"Idempotency-Key": {"\xff\xfe\x01"}}
+	b1 := e.doRaw("POST", "/api/v1/customers", key, `{"name":"Bytes"}`, bin)
+	b1.expect(t, 201, "")
+	b2 := e.doRaw("POST", "/api/v1/customers", key, `{"name":"Bytes"}`, bin)
+	if b2.Status != 201 || string(b2.Body) != string(b1.Body) || b2.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("binary key replay: %d %s", b2.Status, b2.Body)
+	}
+	if n := e.count(`SELECT count(*) FROM customers`); n != 2 {
+		t.Fatalf("%d customers, want 2", n)
 	}
 }
 
@@ -229,7 +237,7 @@ func TestIdempotencyExpiry(t *testing.T) {
 
 	// The janitor: 2500 expired rows go in batches, the live ones stay.
 	if _, err := e.store.Exec(`INSERT INTO idempotency_keys (workspace_id, method, path, key, request_hash, state, token, lease_until, created_at)
-		SELECT workspace_id, 'POST', '/x', 'old-' || g, '\x00', 'completed', 't', now(), now() - interval '25 hours'
+		SELECT workspace_id, 'POST', '/x', convert_to('old-' || g, 'UTF8'), '\x00', 'completed', 't', now(), now() - interval '25 hours'
 		FROM api_keys, generate_series(1, 2500) g LIMIT 2500`); err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func (a *API) idempotency(next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(raw))
 		claim, replay, err := a.res.ClaimIdempotencyKey(r.Context(), resolvers.IdempotentRequest{
-			Method: r.Method, Path: r.URL.Path, Key: keys[0], Body: raw})
+			Method: r.Method, Path: r.URL.EscapedPath(), Key: keys[0], Body: raw})
 		if err != nil {
 			a.Fail(w, r, err)
 			return

@@ -9,7 +9,8 @@ CREATE TABLE idempotency_keys (
     workspace_id text NOT NULL REFERENCES workspaces(id),
     method       text NOT NULL,
     path         text NOT NULL,
-    key          text NOT NULL,
+    -- Keys are opaque bytes (spec §5), so not text: any header byte is accepted.
+    key          bytea NOT NULL,
     request_hash bytea NOT NULL,
     state        text NOT NULL CHECK (state IN ('in_progress', 'executed', 'completed')),
     -- token identifies the claim holder; a takeover of an expired lease changes it,
