@@ -95,9 +95,14 @@ func startInstance(t *testing.T, name, bin string, env []string) *instance {
 		go func() { cmd.Wait(); close(done) }()
 		select {
 		case <-done:
+			// A clean exit: in-flight requests drained, the janitor stopped.
+			if code := cmd.ProcessState.ExitCode(); code != 0 {
+				t.Errorf("%s exited with %d after SIGTERM", name, code)
+			}
 		case <-time.After(20 * time.Second):
 			cmd.Process.Kill()
 			<-done
+			t.Errorf("%s did not stop within 20s of SIGTERM", name)
 		}
 		if t.Failed() {
 			t.Logf("%s logs:\n%s", name, in.logs.String())
