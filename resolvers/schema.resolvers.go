@@ -220,7 +220,7 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]model.APIKey, error) {
 
 // RateLimit is the resolver for the rateLimit field.
 func (r *queryResolver) RateLimit(ctx context.Context) (*model.RateLimit, error) {
-	panic(fmt.Errorf("not implemented: RateLimit - rateLimit"))
+	return r.Resolver.RateLimit(ctx)
 }
 
 // Contact returns graph.ContactResolver implementation.

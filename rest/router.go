@@ -33,7 +33,7 @@ func (a *API) Routes() http.Handler {
 	r.MethodNotAllowed(a.methodNotAllowed)
 	r.Get("/health", a.health)
 	r.Group(func(r chi.Router) {
-		r.Use(a.authenticate)
+		r.Use(a.authenticate, a.idempotency)
 		r.Get("/me", a.handle(a.me))
 		r.Route("/customers", func(r chi.Router) {
 			r.Get("/", a.handle(a.listCustomers))
