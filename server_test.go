@@ -20,8 +20,6 @@ import (
 	"pivotal/ratelimit/redistest"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
-
 // buildBinary builds the pivotal binary from the module root into dir.
 func buildBinary(t *testing.T, dir string) string {
 	t.Helper()
@@ -147,8 +145,8 @@ func (in *instance) do(t *testing.T, method, path, key, body string, headers ...
 	return reply{resp.StatusCode, resp.Header, string(b)}
 }
 
-// cli runs a pivotal subcommand and returns its stdout.
-func cli(t *testing.T, bin string, env []string, args ...string) string {
+// binCLI runs a subcommand of the built binary and returns its stdout.
+func binCLI(t *testing.T, bin string, env []string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -172,7 +170,7 @@ func TestTwoInstances(t *testing.T) {
 	bin := buildBinary(t, t.TempDir())
 	env := []string{"DATABASE_URL=" + dbtest.NewDatabase(t), "REDIS_URL=" + redis.URL}
 	newKey := func(name string) string {
-		return cli(t, bin, env, "keys", "create", "--workspace", "acme", "--name", name)
+		return binCLI(t, bin, env, "keys", "create", "--workspace", "acme", "--name", name)
 	}
 	revoked, idem, limited := newKey("revoked"), newKey("idempotent"), newKey("limited")
 	a := startInstance(t, "A", bin, env)
@@ -184,7 +182,7 @@ func TestTwoInstances(t *testing.T) {
 			t.Fatalf("%s before revoke: %d %s", in.name, r.status, r.body)
 		}
 	}
-	t.Log(cli(t, bin, env, "keys", "revoke", revoked))
+	t.Log(binCLI(t, bin, env, "keys", "revoke", revoked))
 	for _, in := range []*instance{b, a} {
 		r := in.do(t, "GET", "/api/v1/me", revoked, "")
 		if r.status != 401 || !strings.Contains(r.body, `"code":"api_key_revoked"`) {

@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 	"pivotal/graph"
 	"pivotal/graph/model"
 )

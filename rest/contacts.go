@@ -82,7 +82,7 @@ func (a *API) createContact(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	return result{http.StatusCreated, contactOut(k)}, nil
+	return created(k)
 }
 
 func (a *API) getContact(r *http.Request) (result, error) {

@@ -18,6 +18,10 @@ func created(v any) (result, error) {
 	switch v := v.(type) {
 	case *model.Customer:
 		return result{http.StatusCreated, customerOut(v)}, nil
+	case *model.Contact:
+		return result{http.StatusCreated, contactOut(v)}, nil
+	case *model.Onboarding:
+		return result{http.StatusCreated, onboardingOut(v)}, nil
 	case *resolvers.Deleted:
 		return result{http.StatusOK, deletedJSON(v)}, nil
 	}

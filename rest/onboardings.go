@@ -145,7 +145,7 @@ func (a *API) createOnboarding(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	return result{http.StatusCreated, onboardingOut(o)}, nil
+	return created(o)
 }
 
 func (a *API) getOnboarding(r *http.Request) (result, error) {
