@@ -7,7 +7,7 @@ GO      ?= go
 BIN     := bin/pivotal
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run build test vet generate postgres clean bench
+.PHONY: run build test vet generate postgres redis clean bench
 
 build:
 	$(GO) build -o $(BIN) .
@@ -15,7 +15,7 @@ build:
 run: postgres build
 	./$(BIN) serve --demo --addr $(ADDR)
 
-test: postgres
+test: postgres redis
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -30,6 +30,10 @@ bench: postgres
 
 postgres:
 	@scripts/ensure-postgres.sh
+
+# redis-server for the rate-limit tests (they skip, saying why, without it).
+redis:
+	@scripts/ensure-redis.sh
 
 clean:
 	rm -rf bin

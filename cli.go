@@ -18,7 +18,7 @@ import (
 // keysCommand is the operator's key management: create, list, revoke.
 func keysCommand(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {
-		return errors.New("keys: want create, list or revoke\n\n" + usage)
+		return fmt.Errorf("keys: want create, list or revoke; see pivotal --help")
 	}
 	sub, args := args[0], args[1:]
 	var c config

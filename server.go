@@ -29,6 +29,7 @@ import (
 
 	"pivotal/db"
 	"pivotal/httpapi"
+	"pivotal/ratelimit"
 	"pivotal/resolvers"
 )
 
@@ -65,6 +66,9 @@ Environment (each flag's default comes from its variable):
   PIVOTAL_ADDR          listen address (default 127.0.0.1:8080)
   DATABASE_URL          PostgreSQL URL; unset: a private cluster in PIVOTAL_DATA_DIR
   PIVOTAL_DATA_DIR      data directory of the embedded PostgreSQL (default ./.pivotal)
+  REDIS_URL             Redis for rate-limit windows shared by several instances
+                        (redis://host:6379/0); unset: windows in memory (one instance)
+  PIVOTAL_CORS_ORIGINS  comma-separated browser origins allowed by CORS (default: none)
   PIVOTAL_LOG_FORMAT    "json" forces JSON logs (default: JSON unless stderr is a terminal)
   PIVOTAL_MAX_COMPLEXITY  largest cost of a GraphQL operation (default 10000)
 `
@@ -78,6 +82,8 @@ type config struct {
 	StatementTimeout time.Duration
 	ShutdownGrace    time.Duration
 	MaxComplexity    int
+	RedisURL         string
+	CORSOrigins      string
 }
 
 func envOr(name, def string) string {
@@ -215,13 +221,27 @@ func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.DurationVar(&c.StatementTimeout, "statement-timeout", durationEnv("PIVOTAL_STATEMENT_TIMEOUT", 5*time.Second), "PostgreSQL statement_timeout for API queries (env PIVOTAL_STATEMENT_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", durationEnv("PIVOTAL_SHUTDOWN_GRACE", 15*time.Second), "how long in-flight requests may finish on SIGTERM (env PIVOTAL_SHUTDOWN_GRACE)")
 	fs.IntVar(&c.MaxComplexity, "max-complexity", intEnv("PIVOTAL_MAX_COMPLEXITY", httpapi.DefaultMaxComplexity), "largest cost of a GraphQL operation (env PIVOTAL_MAX_COMPLEXITY)")
+	fs.StringVar(&c.RedisURL, "redis-url", os.Getenv("REDIS_URL"), "Redis URL for rate-limit windows shared across instances (env REDIS_URL); empty: in memory")
+	fs.StringVar(&c.CORSOrigins, "cors-origins", os.Getenv("PIVOTAL_CORS_ORIGINS"), "comma-separated origins allowed by CORS (env PIVOTAL_CORS_ORIGINS); empty: none")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	limiter, closeLimiter, err := newLimiter(ctx, c.RedisURL, log)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
 	return withDatabase(ctx, c, log, func(store *db.DB) error {
 		res := resolvers.New(store, log)
+		janitorDone := make(chan struct{})
+		janitorCtx, stopJanitor := context.WithCancel(ctx)
+		go func() {
+			defer close(janitorDone)
+			res.RunIdempotencyJanitor(janitorCtx, 10*time.Minute)
+		}()
+		defer func() { stopJanitor(); <-janitorDone }()
 		var uiHeaders map[string]string
 		if c.Demo {
 			key, err := seedDemo(ctx, res)
@@ -231,8 +251,42 @@ func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
 			uiHeaders = map[string]string{"Authorization": "Bearer " + key}
 			fmt.Fprintf(os.Stdout, "Demo workspace ready.\n  test key: %s\n  GraphiQL: http://%s/graphiql\n", key, c.Addr)
 		}
-		return serveHTTP(ctx, c, httpapi.New(res, log, httpapi.Options{GraphiQLHeaders: uiHeaders, MaxComplexity: c.MaxComplexity}), log)
+		return serveHTTP(ctx, c, httpapi.New(res, log, httpapi.Options{GraphiQLHeaders: uiHeaders,
+			Limiter: limiter, CORSOrigins: splitList(c.CORSOrigins), MaxComplexity: c.MaxComplexity}), log)
 	})
+}
+
+// newLimiter returns the rate limiter: windows in Redis when url is set, so
+// that instances share one budget, in memory otherwise. An unreachable Redis
+// is not fatal: the limiter fails open until it comes back.
+func newLimiter(ctx context.Context, url string, log *slog.Logger) (*ratelimit.Limiter, func(), error) {
+	if url == "" {
+		log.Info("rate limits kept in memory (set REDIS_URL to share them between instances)")
+		return ratelimit.NewLimiter(ratelimit.NewMemory(), log), func() {}, nil
+	}
+	r, err := ratelimit.NewRedis(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := r.Ping(pctx); err != nil {
+		log.Warn("Redis unreachable; rate limits fail open until it answers", "err", err.Error())
+	} else {
+		log.Info("rate limits kept in Redis")
+	}
+	return ratelimit.NewLimiter(r, log), func() { r.Close() }, nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func intEnv(name string, def int) int {

@@ -8,6 +8,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind is what a client can do about an error. The list is append-only.
@@ -98,7 +99,7 @@ func InvalidJSON(message string) *Error {
 
 // NotFoundError is the 404 for an object kind: customer_not_found and so on.
 func NotFoundError(object string) *Error {
-	return &Error{Kind: NotFound, Code: object + "_not_found", Message: fmt.Sprintf("No such %s.", object)}
+	return &Error{Kind: NotFound, Code: object + "_not_found", Message: fmt.Sprintf("No such %s.", strings.ReplaceAll(object, "_", " "))}
 }
 
 // InternalError is what clients see of a failure the server did not expect.

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -56,14 +58,18 @@ func Open(dsn string, o Options) (*DB, error) {
 	return &DB{DB: sqlx.NewDb(sqldb, "postgres"), StatementTimeout: o.StatementTimeout}, nil
 }
 
-// withParam adds a run-time parameter to a DSN of either form.
+// withParam adds a run-time parameter to a DSN of either form (lib/pq sends
+// unknown keys to the server as run-time parameters).
 func withParam(dsn, key, value string) (string, error) {
-	if len(dsn) > 11 && (dsn[:11] == "postgres://" || (len(dsn) > 13 && dsn[:13] == "postgresql://")) {
-		kv, err := pq.ParseURL(dsn)
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
 		if err != nil {
 			return "", fmt.Errorf("database url: %w", err)
 		}
-		dsn = kv
+		q := u.Query()
+		q.Set(key, value)
+		u.RawQuery = q.Encode()
+		return u.String(), nil
 	}
 	return dsn + " " + key + "=" + value, nil
 }

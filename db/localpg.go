@@ -49,8 +49,9 @@ type Cluster struct {
 	owned      bool // false when an already running server was reused
 	log        *slog.Logger
 
-	// exited is closed when a server started as our child process (a throwaway
-	// cluster) has exited; nil for servers started by pg_ctl.
+	// A throwaway server is our child process; exited is closed when it has
+	// exited. Both are nil for servers started by pg_ctl.
+	child  *os.Process
 	exited chan struct{}
 
 	mu      sync.Mutex
@@ -79,7 +80,7 @@ type osUser struct {
 // process runs as root, the server runs as the postgres system user, which is given
 // the data directory. Cancelling ctx aborts the start, not the running server.
 func StartCluster(ctx context.Context, dir string, log *slog.Logger) (*Cluster, error) {
-	return start(ctx, dir, log, false)
+	return startCluster(ctx, dir, log, false)
 }
 
 // StartThrowawayCluster is StartCluster for tests: durability is off (fsync,
@@ -87,7 +88,7 @@ func StartCluster(ctx context.Context, dir string, log *slog.Logger) (*Cluster, 
 // a child process that the kernel stops (SIGQUIT) if this process dies without
 // calling Stop, so killed or timed-out test binaries leave no server behind.
 func StartThrowawayCluster(ctx context.Context, dir string, log *slog.Logger) (*Cluster, error) {
-	return start(ctx, dir, log, true)
+	return startCluster(ctx, dir, log, true)
 }
 
 // URL returns a lib/pq keyword DSN for dbname on this server, connecting as the
@@ -114,6 +115,9 @@ func (c *Cluster) Stop() error {
 	}
 	err := c.pgCtlStop("fast")
 	if c.exited != nil {
+		if err != nil {
+			c.child.Signal(syscall.SIGQUIT) // immediate shutdown: it is a throwaway
+		}
 		select {
 		case <-c.exited:
 		case <-time.After(time.Minute):
@@ -138,8 +142,8 @@ func FindPostgresBin() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
 		if p, err = filepath.Abs(p); err == nil {
 			dirs := []string{filepath.Dir(p)}
-			if real, err := filepath.EvalSymlinks(p); err == nil {
-				dirs = append(dirs, filepath.Dir(real))
+			if resolved, err := filepath.EvalSymlinks(p); err == nil {
+				dirs = append(dirs, filepath.Dir(resolved))
 			}
 			for _, d := range dirs {
 				if hasServerBins(d) {
@@ -158,7 +162,7 @@ func FindPostgresBin() (string, error) {
 	return "", errors.New(installHint)
 }
 
-func start(ctx context.Context, dir string, log *slog.Logger, throwaway bool) (*Cluster, error) {
+func startCluster(ctx context.Context, dir string, log *slog.Logger, throwaway bool) (*Cluster, error) {
 	began := time.Now()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -185,8 +189,12 @@ func start(ctx context.Context, dir string, log *slog.Logger, throwaway bool) (*
 		return nil, err
 	}
 	if !fresh {
-		if reused, err := c.reuse(ctx); err != nil || reused {
-			return c, err
+		reused, err := c.reuse(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if reused {
+			return c, nil
 		}
 	}
 	if c.bin, err = binFor(abs); err != nil {
@@ -388,17 +396,19 @@ func (c *Cluster) reuse(ctx context.Context) (bool, error) {
 			return false, fmt.Errorf("postgres: a server (pid %d) runs on %s but has no unix socket; stop it with: pg_ctl stop -D %s",
 				pid, c.dir, c.dir)
 		}
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
 			return false, err
 		}
-		if lines, err = readPidFile(pidFile); err != nil {
+		if lines, err = readPidFile(pidFile); errors.Is(err, fs.ErrNotExist) {
+			return false, nil // it stopped meanwhile
+		} else if err != nil {
 			return false, fmt.Errorf("postgres: %w", err)
 		}
 	}
 	c.port, _ = strconv.Atoi(lines[3])
 	c.sockDir = lines[4]
 	c.superuser = c.runAs.name
-	if err := ping(ctx, c.URL("postgres"), 10*time.Second, nil); err != nil {
+	if err := pingServer(ctx, c.URL("postgres"), 10*time.Second, nil); err != nil {
 		return false, fmt.Errorf("postgres: a server (pid %d) runs on %s but does not answer on %s: %w",
 			pid, c.dir, c.sockDir, err)
 	}
@@ -640,7 +650,7 @@ func (c *Cluster) logFile() string { return filepath.Join(c.dir, "postgres.log")
 func (c *Cluster) startPgCtl(ctx context.Context) error {
 	out, err := c.command(ctx, "pg_ctl", "start", "-D", c.dir, "-l", c.logFile(), "-w", "-t", "300", "-s").CombinedOutput()
 	if err == nil {
-		err = ping(ctx, c.URL("postgres"), 10*time.Second, nil)
+		err = pingServer(ctx, c.URL("postgres"), 10*time.Second, nil)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -686,8 +696,8 @@ func (c *Cluster) startChild(ctx context.Context) error {
 	if err := <-started; err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	c.exited = exited
-	err = ping(ctx, c.URL("postgres"), time.Minute, func() error {
+	c.child, c.exited = cmd.Process, exited
+	err = pingServer(ctx, c.URL("postgres"), time.Minute, func() error {
 		select {
 		case <-exited:
 			return fmt.Errorf("postgres exited: %v", waitErr)
@@ -761,9 +771,9 @@ func (c *Cluster) logTail() string {
 	return "\n" + c.logFile() + " ends with:\n" + strings.Join(lines, "\n")
 }
 
-// ping connects until the server answers, check reports an error, ctx is done or
+// pingServer connects until the server answers, check reports an error, ctx is done or
 // timeout has passed.
-func ping(ctx context.Context, dsn string, timeout time.Duration, check func() error) error {
+func pingServer(ctx context.Context, dsn string, timeout time.Duration, check func() error) error {
 	sqldb, err := sql.Open("postgres", dsn)
 	if err != nil {
 		return err
@@ -785,13 +795,13 @@ func ping(ctx context.Context, dsn string, timeout time.Duration, check func() e
 		if time.Now().After(deadline) {
 			return err
 		}
-		if serr := sleep(ctx, 20*time.Millisecond); serr != nil {
+		if serr := sleepCtx(ctx, 20*time.Millisecond); serr != nil {
 			return serr
 		}
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -1,7 +1,6 @@
 package db
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
@@ -211,11 +210,12 @@ func TestStartClusterUnreachableAsRoot(t *testing.T) {
 // cluster and exits without stopping it: the server must go away by itself.
 func TestThrowawayClusterDiesWithProcess(t *testing.T) {
 	if dir := os.Getenv("LOCALPG_ORPHAN_DIR"); dir != "" {
-		if _, err := StartThrowawayCluster(context.Background(), dir, nil); err != nil {
+		c, err := StartThrowawayCluster(context.Background(), dir, nil)
+		if err != nil {
 			fmt.Println("error:", err)
 			os.Exit(1)
 		}
-		fmt.Println("started")
+		fmt.Println("started", c.child.Pid)
 		os.Exit(0)
 	}
 	t.Parallel()
@@ -223,17 +223,10 @@ func TestThrowawayClusterDiesWithProcess(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestThrowawayClusterDiesWithProcess$")
 	cmd.Env = append(os.Environ(), "LOCALPG_ORPHAN_DIR="+dir)
 	out, err := cmd.Output()
-	if err != nil || !strings.HasPrefix(string(out), "started") {
+	var pid int
+	if _, serr := fmt.Sscanf(string(out), "started %d", &pid); err != nil || serr != nil {
 		t.Fatalf("helper: %v\n%s", err, out)
 	}
-	f, err := os.Open(filepath.Join(dir, "postmaster.pid"))
-	if err != nil {
-		t.Fatalf("helper left no server behind to check: %v", err)
-	}
-	sc := bufio.NewScanner(f)
-	sc.Scan()
-	f.Close()
-	pid, _ := strconv.Atoi(sc.Text())
 	deadline := time.Now().Add(30 * time.Second)
 	for processAlive(pid) && !zombie(pid) {
 		if time.Now().After(deadline) {

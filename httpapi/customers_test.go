@@ -1,11 +1,17 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"pivotal/db"
 )
 
 const customerDefaults = `"domain":null,"status":"active","plan":null,"mrr":null,"monthly_orders":null,
@@ -269,9 +275,6 @@ func TestCustomerPagination(t *testing.T) {
 	e := newEnv(t)
 	key := e.key("acme")
 	// 45 customers created in one transaction: created_at must still be unique.
-	if _, err := e.store.Exec(`DO $$ BEGIN PERFORM 1; END $$`); err != nil {
-		t.Fatal(err)
-	}
 	createInOneTransaction(t, e, key, 45)
 
 	var seen []string
@@ -336,31 +339,25 @@ func TestCustomerPagination(t *testing.T) {
 	e.do("GET", "/api/v1/customers?cursor=2000-01-01T00:00:00Z", key, "").expect(t, 200, `{"object":"list","data":[],"has_more":false,"next_cursor":null}`)
 }
 
-// createInOneTransaction inserts n customers through the resolver inside one
-// SQL transaction, the way a bulk import would.
+// createInOneTransaction inserts n customers through the store inside one SQL
+// transaction, the way a bulk import would: they share one transaction's clock.
 func createInOneTransaction(t *testing.T, e *env, key string, n int) {
 	t.Helper()
-	// The REST surface has no bulk route; insert rows sharing one transaction directly.
-	var ws string
-	if err := e.store.Get(&ws, `SELECT workspace_id FROM api_keys LIMIT 1`); err != nil {
+	id, err := e.res.Authenticate(context.Background(), "Bearer "+key)
+	if err != nil {
 		t.Fatal(err)
 	}
-	tx := e.store.MustBegin()
-	for i := 0; i < n; i++ {
-		_, err := tx.Exec(`WITH s AS (
-			INSERT INTO counters AS c (workspace_id, kind, last_display_id, last_created_at)
-			VALUES ($1, 'customer', 1, date_trunc('microseconds', clock_timestamp()))
-			ON CONFLICT (workspace_id, kind) DO UPDATE SET last_display_id = c.last_display_id + 1,
-				last_created_at = greatest(date_trunc('microseconds', clock_timestamp()), c.last_created_at + interval '1 microsecond')
-			RETURNING last_display_id, last_created_at)
-			INSERT INTO customers (workspace_id, id, display_id, name, slug, status, created_at, updated_at)
-			SELECT $1, $2, last_display_id, $3, $4, 'active', last_created_at, last_created_at FROM s`,
-			ws, fmt.Sprintf("cbulk%020d", i), fmt.Sprintf("bulk %02d", i), fmt.Sprintf("bulk-%02d", i))
-		if err != nil {
-			t.Fatal(err)
+	err = e.store.Transact(context.Background(), func(tx *sqlx.Tx) error {
+		for i := 0; i < n; i++ {
+			c := db.Customer{WorkspaceID: id.WorkspaceID, Name: fmt.Sprintf("bulk %02d", i),
+				Slug: fmt.Sprintf("bulk-%02d", i), Status: "active"}
+			if err := db.InsertCustomer(context.Background(), tx, &c); err != nil {
+				return err
+			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }
@@ -428,4 +425,27 @@ func TestCustomerTenancyREST(t *testing.T) {
 	e.do("POST", "/api/v1/customers", b, `{"name":"Secret","slug":"secret"}`).expect(t, 201, "")
 	// A is untouched.
 	e.do("GET", "/api/v1/customers/"+id, a, "").expect(t, 200, `{"object":"customer","id":"`+id+`","display_id":1,"name":"Secret","slug":"secret",`+customerDefaults+`}`)
+}
+
+func TestKeyLastUsed(t *testing.T) {
+	e := newEnv(t)
+	key := e.key("acme")
+	e.do("GET", "/api/v1/me", key, "").expect(t, 200, "")
+	var used int
+	for i := 0; i < 50 && used == 0; i++ { // recorded off the request path
+		e.store.Get(&used, `SELECT count(*) FROM api_keys WHERE last_used_at IS NOT NULL`)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if used != 1 {
+		t.Fatal("last_used_at was not recorded")
+	}
+	var first time.Time
+	e.store.Get(&first, `SELECT last_used_at FROM api_keys`)
+	e.do("GET", "/api/v1/me", key, "").expect(t, 200, "")
+	time.Sleep(100 * time.Millisecond)
+	var second time.Time
+	e.store.Get(&second, `SELECT last_used_at FROM api_keys`)
+	if !second.Equal(first) {
+		t.Fatal("last_used_at must change at most once a minute")
+	}
 }

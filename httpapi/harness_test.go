@@ -257,3 +257,11 @@ func (e *env) gql(key, query string, vars map[string]any, headers ...string) res
 	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	return e.do("POST", "/graphql", key, string(b), headers...)
 }
+
+// newCustomer creates a customer through REST and returns its cuid.
+func (e *env) newCustomer(key, name string) string {
+	e.t.Helper()
+	r := e.do("POST", "/api/v1/customers", key, fmt.Sprintf(`{"name":%q}`, name))
+	r.expect(e.t, 201, "")
+	return r.str(e.t, "id")
+}

@@ -21,6 +21,7 @@ import (
 	"pivotal/apperr"
 	"pivotal/graph"
 	"pivotal/httpmw"
+	"pivotal/ratelimit"
 	"pivotal/resolvers"
 	"pivotal/rest"
 )
@@ -29,6 +30,11 @@ import (
 type Options struct {
 	// GraphiQLHeaders prefill GraphiQL's header editor (the demo key).
 	GraphiQLHeaders map[string]string
+	// Limiter meters /api/v1 and /graphql per key (spec §6). The server always
+	// sets one; nil meters nothing (tests of other concerns).
+	Limiter *ratelimit.Limiter
+	// CORSOrigins are the browser origins allowed to call the API; none: no CORS.
+	CORSOrigins []string
 	// MaxComplexity is the most a GraphQL operation may cost (see limits.go);
 	// 0 means DefaultMaxComplexity.
 	MaxComplexity int
@@ -46,6 +52,10 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 
 	r := chi.NewRouter()
 	r.Use(httpmw.RequestID, httpmw.AccessLog(log, nil))
+	if len(o.CORSOrigins) > 0 {
+		// Before routing and authentication: a preflight carries no key.
+		r.Use(corsHandler(o.CORSOrigins))
+	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { rest.WriteError(w, rest.RouteNotFound()) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		rest.WriteError(w, &apperr.Error{Kind: apperr.MethodNotAllowed, Code: "method_not_allowed",
@@ -67,26 +77,31 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 		rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
 	})
 
-	api := rest.New(res, httpmw.RequestIDFrom, httpmw.Authenticate(res, restErr, internal))
+	restAuth, restLimit := httpmw.Authenticate(res, restErr, internal), httpmw.RateLimit(o.Limiter, restErr)
+	api := rest.New(res, httpmw.RequestIDFrom, func(h http.Handler) http.Handler { return restAuth(restLimit(h)) })
 	r.With(httpmw.Recover(log, restErr), httpmw.BodyLimit(restErr)).Mount("/api/v1", api.Routes())
 
 	r.Group(func(r chi.Router) {
-		r.Use(httpmw.Recover(log, gqlErr), httpmw.BodyLimit(gqlErr), httpmw.Authenticate(res, gqlErr, internal))
+		r.Use(httpmw.Recover(log, gqlErr), httpmw.BodyLimit(gqlErr), httpmw.Authenticate(res, gqlErr, internal),
+			httpmw.RateLimitDeferred(o.Limiter, gqlErr))
 		r.Use(func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				next.ServeHTTP(w, r.WithContext(resolvers.WithLoaders(r.Context())))
 			})
 		})
-		r.Handle("/graphql", newGraphQLHandler(res, o))
+		apq := lru.New[string](1000)
+		r.Use(graphQLIdempotency(res, apq, gqlErr, internal))
+		r.Handle("/graphql", newGraphQLHandler(res, apq, o))
 	})
 	return r
 }
 
 // newGraphQLHandler is gqlgen's server with our error presenter and limits.
+// apq is the persisted-query cache, shared with graphQLIdempotency.
 // Nested lists are resolved by goroutines bounded per list by gqlgen.yml's
 // exec.worker_limit (100, the largest page), so a response's goroutines are
 // bounded by its cost, which the cost limit bounds.
-func newGraphQLHandler(res *resolvers.Resolver, o Options) http.Handler {
+func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options) http.Handler {
 	if o.MaxComplexity <= 0 {
 		o.MaxComplexity = DefaultMaxComplexity
 	}
@@ -99,9 +114,11 @@ func newGraphQLHandler(res *resolvers.Resolver, o Options) http.Handler {
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
+	// Limits first: a refused operation is not charged to the key's rate limit.
 	srv.Use(depthLimit{limit: o.MaxDepth})
 	srv.Use(&costLimit{limit: o.MaxComplexity})
+	srv.Use(&rateCharge{})
 	srv.SetErrorPresenter(res.ErrorPresenter(httpmw.RequestIDFrom))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		res.Log.ErrorContext(ctx, "panic in resolver", "panic", p, "request_id", httpmw.RequestIDFrom(ctx))

@@ -121,11 +121,10 @@ func (c *costLimit) Validate(es graphql.ExecutableSchema) error {
 }
 
 func (c *costLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	op := oc.Doc.Operations.ForName(oc.OperationName)
-	if op == nil {
+	if oc.Operation == nil {
 		return nil // gqlgen reports the missing operation itself
 	}
-	cost := complexity.Calculate(ctx, c.es, op, oc.Variables, complexityOptions...)
+	cost := operationCost(ctx, c.es, oc)
 	if cost <= c.limit {
 		return nil
 	}
@@ -134,6 +133,20 @@ func (c *costLimit) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 			". Ask for smaller pages (first) or fewer nested connections.",
 		Extensions: map[string]any{"code": codeComplexity, "cost": cost, "limit": c.limit},
 	}
+}
+
+// costStats names the operation's cost among the operation's stats.
+const costStats = "OperationCost"
+
+// operationCost is the cost of oc's operation under the model above, computed
+// once per operation: the limit checks it and the rate limiter charges it.
+func operationCost(ctx context.Context, es graphql.ExecutableSchema, oc *graphql.OperationContext) int {
+	if c, ok := oc.Stats.GetExtension(costStats).(int); ok {
+		return c
+	}
+	c := complexity.Calculate(ctx, es, oc.Operation, oc.Variables, complexityOptions...)
+	oc.Stats.SetExtension(costStats, c)
+	return c
 }
 
 // depthLimit refuses operations nested deeper than limit fields (introspection
@@ -149,11 +162,10 @@ func (d depthLimit) ExtensionName() string                   { return "DepthLimi
 func (d depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	op := oc.Doc.Operations.ForName(oc.OperationName)
-	if op == nil {
+	if oc.Operation == nil {
 		return nil
 	}
-	depth, meta := selectionDepth(op.SelectionSet)
+	depth, meta := selectionDepth(oc.Operation.SelectionSet)
 	limit := d.limit
 	if meta {
 		limit = max(limit, introspectionDepth)

@@ -98,7 +98,6 @@ func AccessLog(log *slog.Logger, observe Observer) func(http.Handler) http.Handl
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			// A caller that counts statements itself (a test, a benchmark) keeps its count.
 			ctx, stats := r.Context(), db.StatsFrom(r.Context())
 			if stats == nil {
 				ctx, stats = db.WithStats(ctx)

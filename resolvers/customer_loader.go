@@ -39,5 +39,5 @@ func (r *Resolver) customerByID(ctx context.Context, id string) (*model.Customer
 		}
 		return out, errs
 	})
-	return l.Load(ctx, id)
+	return loadWithSiblings(ctx, l, "customerByID", id, customerKey)
 }

@@ -50,7 +50,8 @@ func (r *Resolver) Authenticate(ctx context.Context, header string) (*auth.Ident
 	if k.Stale {
 		// Best effort and off the request path: a lost touch only delays a timestamp.
 		go func(ws, id string) {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), defaultBackgroundTimeout)
+			// A fresh context: the touch is not part of the request's work.
+			ctx, cancel := context.WithTimeout(context.Background(), defaultBackgroundTimeout)
 			defer cancel()
 			if err := db.TouchKey(ctx, r.DB, ws, id); err != nil {
 				r.Log.Warn("recording key use failed", "key_prefix", k.Prefix, "err", err.Error())

@@ -15,6 +15,8 @@ import (
 type Loaders struct {
 	mu sync.Mutex
 	m  map[string]any
+	// priming serializes loadWithSiblings's offer-and-enqueue (siblings.go).
+	priming sync.Mutex
 }
 
 type loadersKey struct{}

@@ -20,6 +20,17 @@ func (r *Resolver) FindNode(ctx context.Context, id string) (model.Node, error) 
 	} else if !apperr.Match(err, "customer_not_found") {
 		return nil, err
 	}
+	if k, err := r.FindContact(ctx, id); err == nil {
+		return k, nil
+	} else if !apperr.Match(err, "contact_not_found") {
+		return nil, err
+	}
+
+	if o, err := r.FindOnboarding(ctx, id); err == nil {
+		return o, nil
+	} else if !apperr.Match(err, "onboarding_not_found") {
+		return nil, err
+	}
 	return nil, notFound
 }
 

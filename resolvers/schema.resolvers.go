@@ -7,34 +7,41 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 	"pivotal/graph"
 	"pivotal/graph/model"
 )
 
 // Customer is the resolver for the customer field.
 func (r *contactResolver) Customer(ctx context.Context, obj *model.Contact) (*model.Customer, error) {
-	panic(fmt.Errorf("not implemented: Customer - customer"))
+	return r.customerByID(ctx, obj.CustomerID)
 }
 
 // Onboardings is the resolver for the onboardings field.
 func (r *contactResolver) Onboardings(ctx context.Context, obj *model.Contact, first *int, after *string, filter *model.CustomerOnboardingFilter) (*model.OnboardingConnection, error) {
-	panic(fmt.Errorf("not implemented: Onboardings - onboardings"))
+	return r.Resolver.CustomerOnboardings(ctx, obj.CustomerID, first, after, filter)
 }
 
 // Contacts is the resolver for the contacts field.
 func (r *customerResolver) Contacts(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.ContactConnection, error) {
-	panic(fmt.Errorf("not implemented: Contacts - contacts"))
+	a, err := ListArgsFromGraphQL(first, after, 20)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Resolver.CustomerContacts(ctx, obj.ID, a)
+	if err != nil {
+		return nil, err
+	}
+	return ContactConnection(p), nil
 }
 
 // Onboardings is the resolver for the onboardings field.
 func (r *customerResolver) Onboardings(ctx context.Context, obj *model.Customer, first *int, after *string, filter *model.CustomerOnboardingFilter) (*model.OnboardingConnection, error) {
-	panic(fmt.Errorf("not implemented: Onboardings - onboardings"))
+	return r.Resolver.CustomerOnboardings(ctx, obj.ID, first, after, filter)
 }
 
 // PrimaryContact is the resolver for the primaryContact field.
 func (r *customerResolver) PrimaryContact(ctx context.Context, obj *model.Customer) (*model.Contact, error) {
-	panic(fmt.Errorf("not implemented: PrimaryContact - primaryContact"))
+	return r.Resolver.PrimaryContact(ctx, obj.ID)
 }
 
 // CreateCustomer is the resolver for the createCustomer field.
@@ -66,32 +73,56 @@ func (r *mutationResolver) DeleteCustomer(ctx context.Context, id string) (*mode
 
 // AddContact is the resolver for the addContact field.
 func (r *mutationResolver) AddContact(ctx context.Context, customerID string, input model.AddContactInput) (*model.AddContactPayload, error) {
-	panic(fmt.Errorf("not implemented: AddContact - addContact"))
+	k, err := r.Resolver.AddContact(ctx, customerID, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AddContactPayload{Contact: k}, nil
 }
 
 // UpdateContact is the resolver for the updateContact field.
 func (r *mutationResolver) UpdateContact(ctx context.Context, id string, input model.UpdateContactInput) (*model.UpdateContactPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateContact - updateContact"))
+	k, err := r.Resolver.UpdateContact(ctx, id, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateContactPayload{Contact: k}, nil
 }
 
 // DeleteContact is the resolver for the deleteContact field.
 func (r *mutationResolver) DeleteContact(ctx context.Context, id string) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteContact - deleteContact"))
+	d, err := r.Resolver.DeleteContact(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeletePayload{DeletedID: d.ID, DisplayID: d.DisplayID}, nil
 }
 
 // CreateOnboarding is the resolver for the createOnboarding field.
 func (r *mutationResolver) CreateOnboarding(ctx context.Context, input model.CreateOnboardingInput) (*model.CreateOnboardingPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateOnboarding - createOnboarding"))
+	o, err := r.Resolver.CreateOnboarding(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateOnboardingPayload{Onboarding: o}, nil
 }
 
 // UpdateOnboarding is the resolver for the updateOnboarding field.
 func (r *mutationResolver) UpdateOnboarding(ctx context.Context, id string, input model.UpdateOnboardingInput) (*model.UpdateOnboardingPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateOnboarding - updateOnboarding"))
+	o, err := r.Resolver.UpdateOnboarding(ctx, id, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateOnboardingPayload{Onboarding: o}, nil
 }
 
 // DeleteOnboarding is the resolver for the deleteOnboarding field.
 func (r *mutationResolver) DeleteOnboarding(ctx context.Context, id string) (*model.DeletePayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteOnboarding - deleteOnboarding"))
+	d, err := r.Resolver.DeleteOnboarding(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeletePayload{DeletedID: d.ID, DisplayID: d.DisplayID}, nil
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.
@@ -114,12 +145,12 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id string) (*model.
 
 // Customer is the resolver for the customer field.
 func (r *onboardingResolver) Customer(ctx context.Context, obj *model.Onboarding) (*model.Customer, error) {
-	panic(fmt.Errorf("not implemented: Customer - customer"))
+	return r.Resolver.customerByID(ctx, obj.CustomerID)
 }
 
 // Timeline is the resolver for the timeline field.
 func (r *onboardingResolver) Timeline(ctx context.Context, obj *model.Onboarding) ([]model.PhaseTransition, error) {
-	panic(fmt.Errorf("not implemented: Timeline - timeline"))
+	return r.Resolver.Timeline(ctx, obj.ID)
 }
 
 // Me is the resolver for the me field.
@@ -156,17 +187,29 @@ func (r *queryResolver) Customers(ctx context.Context, first *int, after *string
 
 // Contact is the resolver for the contact field.
 func (r *queryResolver) Contact(ctx context.Context, id string) (*model.Contact, error) {
-	panic(fmt.Errorf("not implemented: Contact - contact"))
+	return r.Resolver.FindContact(ctx, id)
 }
 
 // Onboarding is the resolver for the onboarding field.
 func (r *queryResolver) Onboarding(ctx context.Context, id string) (*model.Onboarding, error) {
-	panic(fmt.Errorf("not implemented: Onboarding - onboarding"))
+	return r.Resolver.FindOnboarding(ctx, id)
 }
 
 // Onboardings is the resolver for the onboardings field.
 func (r *queryResolver) Onboardings(ctx context.Context, first *int, after *string, filter *model.OnboardingFilter) (*model.OnboardingConnection, error) {
-	panic(fmt.Errorf("not implemented: Onboardings - onboardings"))
+	a, err := ListArgsFromGraphQL(first, after, 25)
+	if err != nil {
+		return nil, err
+	}
+	var f OnboardingFilter
+	if filter != nil {
+		f = OnboardingFilter{CustomerID: filter.CustomerID, State: filter.State, Phase: filter.Phase}
+	}
+	p, err := r.Resolver.FindOnboardings(ctx, f, a)
+	if err != nil {
+		return nil, err
+	}
+	return OnboardingConnection(p), nil
 }
 
 // APIKeys is the resolver for the apiKeys field.
@@ -176,7 +219,7 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]model.APIKey, error) {
 
 // RateLimit is the resolver for the rateLimit field.
 func (r *queryResolver) RateLimit(ctx context.Context) (*model.RateLimit, error) {
-	panic(fmt.Errorf("not implemented: RateLimit - rateLimit"))
+	return r.Resolver.RateLimit(ctx)
 }
 
 // Contact returns graph.ContactResolver implementation.

@@ -122,7 +122,7 @@ func (a *API) createCustomer(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	return result{http.StatusCreated, customerOut(c)}, nil
+	return created(c)
 }
 
 func (a *API) getCustomer(r *http.Request) (result, error) {

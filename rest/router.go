@@ -33,7 +33,7 @@ func (a *API) Routes() http.Handler {
 	r.MethodNotAllowed(a.methodNotAllowed)
 	r.Get("/health", a.health)
 	r.Group(func(r chi.Router) {
-		r.Use(a.authenticate)
+		r.Use(a.authenticate, a.idempotency)
 		r.Get("/me", a.handle(a.me))
 		r.Route("/customers", func(r chi.Router) {
 			r.Get("/", a.handle(a.listCustomers))
@@ -41,6 +41,21 @@ func (a *API) Routes() http.Handler {
 			r.Get("/{id}", a.handle(a.getCustomer))
 			r.Patch("/{id}", a.handle(a.updateCustomer))
 			r.Delete("/{id}", a.handle(a.deleteCustomer))
+			r.Get("/{customerId}/contacts", a.handle(a.listContacts))
+			r.Post("/{customerId}/contacts", a.handle(a.createContact))
+			r.Get("/{customerId}/onboardings", a.handle(a.listCustomerOnboardings))
+		})
+		r.Route("/contacts", func(r chi.Router) {
+			r.Get("/{id}", a.handle(a.getContact))
+			r.Patch("/{id}", a.handle(a.updateContact))
+			r.Delete("/{id}", a.handle(a.deleteContact))
+		})
+		r.Route("/onboardings", func(r chi.Router) {
+			r.Get("/", a.handle(a.listOnboardings))
+			r.Post("/", a.handle(a.createOnboarding))
+			r.Get("/{id}", a.handle(a.getOnboarding))
+			r.Patch("/{id}", a.handle(a.updateOnboarding))
+			r.Delete("/{id}", a.handle(a.deleteOnboarding))
 		})
 	})
 	return r

@@ -21,7 +21,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unicode"
@@ -117,7 +119,9 @@ func setUp() (cleanup func(), err error) {
 	if u := os.Getenv("DATABASE_URL"); u != "" {
 		adminURL = u
 	} else {
-		base, err := os.MkdirTemp("", "pivotal-test-")
+		root := tempRoot()
+		removeStale(root)
+		base, err := os.MkdirTemp(root, fmt.Sprintf("pivotal-test-%d-", os.Getpid()))
 		if err != nil {
 			return cleanup, err
 		}
@@ -171,6 +175,43 @@ func setUp() (cleanup func(), err error) {
 		err = cerr
 	}
 	return cleanup, err
+}
+
+// tempRoot is where throwaway clusters live: /dev/shm when it is roomy and TMPDIR
+// is not set, else the temporary directory. On tmpfs, creating a database from
+// the template takes about 10ms, against 100–250ms on an ext4 /tmp.
+func tempRoot() string {
+	if os.Getenv("TMPDIR") == "" {
+		var st syscall.Statfs_t
+		if syscall.Statfs("/dev/shm", &st) == nil && uint64(st.Bavail)*uint64(st.Bsize) >= 2<<30 &&
+			syscall.Access("/dev/shm", 7) == nil { // rwx
+			return "/dev/shm"
+		}
+	}
+	return os.TempDir()
+}
+
+// removeStale removes the directories of test binaries that died without
+// cleaning up (killed, timed out); their servers went with them.
+func removeStale(root string) {
+	dirs, _ := filepath.Glob(filepath.Join(root, "pivotal-test-*-*"))
+	for _, dir := range dirs {
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(dir), "pivotal-test-%d-", &pid); err != nil || pid <= 0 || alive(pid) {
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "pg", "postmaster.pid")); err == nil {
+			if spid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])); err == nil && alive(spid) {
+				continue
+			}
+		}
+		os.RemoveAll(dir)
+	}
+}
+
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 func dropDatabase(name string) error {

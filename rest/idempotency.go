@@ -1,0 +1,118 @@
+package rest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"pivotal/graph/model"
+	"pivotal/resolvers"
+)
+
+// created renders a mutation's result as the REST POST that made it answers.
+// The idempotency hook renders with it inside the write's transaction, so a
+// POST route whose resolver returns a new type needs one line here.
+func created(v any) (result, error) {
+	switch v := v.(type) {
+	case *model.Customer:
+		return result{http.StatusCreated, customerOut(v)}, nil
+	case *model.Contact:
+		return result{http.StatusCreated, contactOut(v)}, nil
+	case *model.Onboarding:
+		return result{http.StatusCreated, onboardingOut(v)}, nil
+	case *resolvers.Deleted:
+		return result{http.StatusOK, deletedJSON(v)}, nil
+	}
+	return result{}, fmt.Errorf("rest: no REST rendering of %T for an idempotent POST", v)
+}
+
+// renderStored encodes a result exactly as WriteJSON sends it.
+func renderStored(v any) (resolvers.StoredResponse, error) {
+	res, err := created(v)
+	if err != nil {
+		return resolvers.StoredResponse{}, err
+	}
+	b, err := Encode(res.body)
+	return resolvers.StoredResponse{Status: res.status, Body: b}, err
+}
+
+// idempotency gives every POST route spec §5: with an Idempotency-Key header
+// the key is claimed, the response is stored in the write's transaction, and a
+// repeat replays it byte for byte with Idempotent-Replayed: true.
+func (a *API) idempotency(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		keys, ok := r.Header[http.CanonicalHeaderKey("Idempotency-Key")]
+		if r.Method != http.MethodPost || !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		raw, err := io.ReadAll(r.Body)
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			a.Fail(w, r, errTooLarge)
+			return
+		}
+		if err != nil {
+			a.Fail(w, r, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		claim, replay, err := a.res.ClaimIdempotencyKey(r.Context(), resolvers.IdempotentRequest{
+			Method: r.Method, Path: r.URL.EscapedPath(), Key: keys[0], Body: raw})
+		if err != nil {
+			a.Fail(w, r, err)
+			return
+		}
+		if replay != nil {
+			w.Header().Set("Idempotent-Replayed", "true")
+			WriteRaw(w, replay.Status, replay.Body)
+			return
+		}
+		rec := &bufferedResponse{header: http.Header{}}
+		settled := false
+		defer func() {
+			if !settled { // a panic: free the key, then let Recover answer
+				claim.Settle(r.Context(), resolvers.StoredResponse{Status: http.StatusInternalServerError})
+			}
+		}()
+		ctx := resolvers.WithTxHook(r.Context(), claim.StoreHook(renderStored))
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		out := claim.Settle(r.Context(), resolvers.StoredResponse{Status: rec.code(), Body: rec.body.Bytes()})
+		settled = true
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		WriteRaw(w, out.Status, out.Body)
+	})
+}
+
+// bufferedResponse holds a handler's response until the claim is settled.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+func (b *bufferedResponse) code() int {
+	if b.status == 0 {
+		return http.StatusOK
+	}
+	return b.status
+}
