@@ -207,10 +207,7 @@ func (r *Resolver) Timeline(ctx context.Context, onboardingID string) ([]model.P
 		}
 		return out, errs
 	})
-	if ids := takeNotedOnboardings(ctx); len(ids) > 0 {
-		l.LoadAllThunk(ctx, ids)
-	}
-	return l.Load(ctx, onboardingID)
+	return loadPrimed(ctx, l, onboardingID, func() []string { return takeNotedOnboardings(ctx) })
 }
 
 // notedOnboardings are the onboardings a request has listed and whose

@@ -20,16 +20,22 @@ import (
 // however the goroutines are scheduled.
 
 // loadWithSiblings loads key through l after handing l the sibling keys not
-// yet offered. Offering and enqueueing happen under one lock of the request:
-// otherwise a resolver whose lists were already offered could Load, and so
-// start the batch's wait, before the resolver that took the offer had enqueued
-// the level's keys; on a slow machine that wait can end in between, and the
-// level splits into two statements.
+// yet offered (siblingKeys).
 func loadWithSiblings[V any](ctx context.Context, l *dataloadgen.Loader[string, V], loader, key string,
 	keyOf func(elem any) (string, bool)) (V, error) {
+	return loadPrimed(ctx, l, key, func() []string { return siblingKeys(ctx, loader, keyOf) })
+}
+
+// loadPrimed loads key through l after enqueueing the keys prime returns (the
+// level's keys that no caller has enqueued yet). Taking and enqueueing happen
+// under one lock of the request: otherwise a resolver that finds nothing left
+// to prime could Load, and so start the batch's wait, before the resolver that
+// took the keys had enqueued them; on a slow machine the wait can end in
+// between, and the level splits into two statements.
+func loadPrimed[V any](ctx context.Context, l *dataloadgen.Loader[string, V], key string, prime func() []string) (V, error) {
 	if ls, _ := ctx.Value(loadersKey{}).(*Loaders); ls != nil {
 		ls.priming.Lock()
-		if keys := siblingKeys(ctx, loader, keyOf); len(keys) > 0 {
+		if keys := prime(); len(keys) > 0 {
 			l.LoadAllThunk(ctx, keys)
 		}
 		ls.priming.Unlock()
