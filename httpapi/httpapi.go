@@ -98,9 +98,9 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 
 // newGraphQLHandler is gqlgen's server with our error presenter and limits.
 // apq is the persisted-query cache, shared with graphQLIdempotency.
-// Nested lists are resolved by goroutines bounded per list by gqlgen.yml's
-// exec.worker_limit (100, the largest page), so a response's goroutines are
-// bounded by its cost, which the cost limit bounds.
+// A list's elements are resolved by at most 4 goroutines at a time (gqlgen.yml's
+// exec.worker_limit), so a response's goroutines are bounded by its depth, not
+// its size.
 func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options) http.Handler {
 	if o.MaxComplexity <= 0 {
 		o.MaxComplexity = DefaultMaxComplexity
