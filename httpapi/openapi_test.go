@@ -199,3 +199,103 @@ func clip(b []byte) string {
 	}
 	return string(b)
 }
+
+// errorRecorder stands in for a test to see what checkOpenAPI reports.
+type errorRecorder struct {
+	testing.TB
+	mu   sync.Mutex
+	errs []string
+}
+
+func (r *errorRecorder) Helper() {}
+
+func (r *errorRecorder) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+// The hook itself must catch drift, or every test through it proves nothing.
+func TestOpenAPIHookCatchesDrift(t *testing.T) {
+	const ts = `"2026-05-26T17:21:09.412000Z"`
+	customer := `{"object":"customer","id":"cabcdefghijklmnopqrstuvwx","display_id":1,"name":"A","slug":"a","domain":null,
+		"status":"active","plan":null,"mrr":null,"monthly_orders":null,"hubspot_company_id":null,"hubspot_deal_id":null,
+		"stripe_customer_id":null,"intercom_company_id":null,"slack_channel_id":null,"metadata":{},"created_at":` + ts + `,"updated_at":` + ts + `}`
+	errBody := func(typ, code string) string {
+		return `{"error":{"type":"` + typ + `","code":"` + code + `","message":"Something."}}`
+	}
+	const key = "Bearer pivotal_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	cases := []struct {
+		name, method, path, auth, body string
+		status                         int
+		respBody                       string
+		headers                        []string
+		wantErr                        string // "" = must pass
+	}{
+		{"health ok", "GET", "/api/v1/health", "", "", 200, `{"status":"ok","timestamp":` + ts + `}`, nil, ""},
+		{"health missing field", "GET", "/api/v1/health", "", "", 200, `{"status":"ok"}`, nil, "timestamp"},
+		{"timestamp format", "GET", "/api/v1/health", "", "", 200, `{"status":"ok","timestamp":"2026-05-26T17:21:09Z"}`, nil, "does not match"},
+		{"extra field", "GET", "/api/v1/health", "", "", 200, `{"status":"ok","timestamp":` + ts + `,"x":1}`, nil, "additional properties"},
+		{"create ok", "POST", "/api/v1/customers", key, `{"name":"A","unknown":1}`, 201, customer, nil, ""},
+		{"bad body accepted", "POST", "/api/v1/customers", key, `{"name":""}`, 201, customer, nil, "yet the server answered 201"},
+		{"bad body refused", "POST", "/api/v1/customers", key, `{"name":""}`, 400, errBody("invalid_request_error", "too_small"), nil, ""},
+		{"refusal with unknown code", "POST", "/api/v1/customers", key, `{"name":""}`, 400, errBody("invalid_request_error", "nope"), nil, "refusal does not match"},
+		{"wrong type for status", "POST", "/api/v1/customers", key, `{"name":"a"}`, 409, errBody("not_found", "slug_taken"), nil, "value must be"},
+		{"undocumented status", "GET", "/api/v1/customers/1", key, "", 418, errBody("invalid_request_error", "x"), nil, "418"},
+		{"no key refused", "GET", "/api/v1/customers", "", "", 401, errBody("authentication_error", "missing_api_key"), nil, ""},
+		{"no key accepted", "GET", "/api/v1/customers", "", "", 200, `{"object":"list","data":[],"has_more":false,"next_cursor":null}`, nil, "yet the server answered 200"},
+		{"limit out of range", "GET", "/api/v1/customers?limit=0", key, "", 400, errBody("invalid_request_error", "too_small"), nil, ""},
+		{"429 without Retry-After", "GET", "/api/v1/me", key, "", 429, errBody("rate_limit_error", "rate_limited"), nil, "Retry-After"},
+		{"429 with Retry-After", "GET", "/api/v1/me", key, "", 429, errBody("rate_limit_error", "rate_limited"), []string{"Retry-After", "12"}, ""},
+		{"bad rate-limit header", "GET", "/api/v1/customers", key, "", 200, `{"object":"list","data":[],"has_more":false,"next_cursor":null}`, []string{"X-RateLimit-Remaining", "many"}, "x-ratelimit-remaining"},
+		{"unknown route", "GET", "/api/v1/nope", key, "", 404, errBody("not_found", "route_not_found"), nil, ""},
+		{"unknown route answered", "GET", "/api/v1/nope", key, "", 200, `{}`, nil, "route is not in the document"},
+		{"unknown method", "PUT", "/api/v1/customers/1", key, `{}`, 405, errBody("invalid_request_error", "method_not_allowed"), nil, ""},
+		{"unknown route bad envelope", "GET", "/api/v1/nope", key, "", 404, `{"error":{"type":"not_found","code":"route_not_found"}}`, nil, "Error schema"},
+		{"not REST", "POST", "/graphql", key, `{}`, 200, `not even JSON`, nil, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req, err := http.NewRequest(c.method, "http://pivotal.test"+c.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			if c.auth != "" {
+				req.Header.Set("Authorization", c.auth)
+			}
+			h := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"req_1"}}
+			for i := 0; i < len(c.headers); i += 2 {
+				h.Set(c.headers[i], c.headers[i+1])
+			}
+			rec := &errorRecorder{TB: t}
+			checkOpenAPI(rec, req, []byte(c.body), response{Status: c.status, Header: h, Body: []byte(c.respBody)})
+			got := strings.Join(rec.errs, "\n")
+			switch {
+			case c.wantErr == "" && got != "":
+				t.Errorf("want no report, got:\n%s", got)
+			case c.wantErr != "" && !strings.Contains(got, c.wantErr):
+				t.Errorf("want a report mentioning %q, got:\n%s", c.wantErr, got)
+			}
+		})
+	}
+}
+
+// The served document is the committed file, byte for byte, without a key;
+// the call itself goes through the hook like every other.
+func TestOpenAPIServed(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/api/v1/openapi.json", "", "")
+	r.expect(t, 200, "")
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if !bytes.Equal(r.Body, rest.OpenAPIDocument()) {
+		t.Errorf("served document differs from rest/openapi.json")
+	}
+	if v := r.json(t)["openapi"]; v != "3.1.0" {
+		t.Errorf("openapi %v", v)
+	}
+}
