@@ -10,6 +10,7 @@ import (
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/pb33f/libopenapi-validator/schema_validation"
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 )
 
@@ -196,3 +197,60 @@ func TestOpenAPIRoute(t *testing.T) {
 }
 
 func hasKey[V any](_ V, present bool) bool { return present }
+
+// The schemas of contacts and onboardings are written from the contract, ahead
+// of their handlers: check them on objects shaped as the contract says, and on
+// bodies it accepts or refuses.
+func TestOpenAPISchemasFitTheContract(t *testing.T) {
+	_, m := loadModel(t)
+	sv := schema_validation.NewSchemaValidator()
+	const ts = `"2026-05-26T17:21:09.412000Z"`
+	contact := `{"object":"contact","id":"cabcdefghijklmnopqrstuvwx","display_id":3,"customer_id":"cabcdefghijklmnopqrstuvw0",
+		"name":"Ada","email":"ada@example.com","title":null,"is_primary":true,"labels":["billing","vip"],"created_at":` + ts + `,"updated_at":` + ts + `}`
+	onboarding := `{"object":"onboarding","id":"cabcdefghijklmnopqrstuvwx","display_id":1,"customer_id":"cabcdefghijklmnopqrstuvw0",
+		"name":"Aurora onboarding","template_id":null,"phase":"before_getting_started","state":"waiting","waiting_on_customer":true,
+		"started_at":` + ts + `,"completed_at":null,"target_launch_date":"2026-07-15T00:00:00.000000Z","csm_id":"u1","se_id":null,
+		"designer_id":null,"product_ops_id":null,"notes":null,"reminders_enabled":true,"reminder_frequency_days":1,
+		"created_at":` + ts + `,"updated_at":` + ts + `}`
+	cases := []struct {
+		schema, json string
+		valid        bool
+	}{
+		{"Contact", contact, true},
+		{"Contact", strings.Replace(contact, `"labels":["billing","vip"]`, `"labels":[""]`, 1), false},
+		{"ContactList", `{"object":"list","data":[` + contact + `],"has_more":true,"next_cursor":` + ts + `}`, true},
+		{"Onboarding", onboarding, true},
+		{"Onboarding", strings.Replace(onboarding, `"state":"waiting"`, `"state":"blocked"`, 1), false},
+		{"Onboarding", strings.Replace(onboarding, `"reminder_frequency_days":1`, `"reminder_frequency_days":91`, 1), false},
+		{"OnboardingList", `{"object":"list","data":[],"has_more":false,"next_cursor":null}`, true},
+		{"Deleted", `{"object":"deleted","id":"cabcdefghijklmnopqrstuvwx","display_id":2,"deleted":true}`, true},
+		{"ContactCreate", `{"name":"Ada","email":"  Ada@Example.COM ","labels":[],"extra":1}`, true},
+		{"ContactCreate", `{"name":"Ada"}`, false},
+		{"ContactCreate", `{"name":"Ada","email":"a@b.co","labels":["` + strings.Repeat("x", 65) + `"]}`, false},
+		{"ContactUpdate", `{"title":null,"is_primary":false}`, true},
+		{"OnboardingCreate", `{"customer_id":"1","target_launch_date":"2026-07-15","phase":"review","notes":null}`, true},
+		{"OnboardingCreate", `{"name":"x"}`, false},
+		{"OnboardingUpdate", `{"state":"paused","waiting_on_customer":false,"target_launch_date":null,"reminder_frequency_days":90}`, true},
+		{"OnboardingUpdate", `{"phase":"done"}`, false},
+		{"CustomerCreate", `{"name":"A","slug":"a-b-1","metadata":null}`, true},
+		{"CustomerCreate", `{"name":"A","slug":"a-"}`, false},
+		{"CustomerUpdate", `{}`, true},
+	}
+	for _, c := range cases {
+		s := m.Components.Schemas.GetOrZero(c.schema)
+		if s == nil {
+			t.Errorf("no schema %s", c.schema)
+			continue
+		}
+		ok, errs := sv.ValidateSchemaString(s.Schema(), c.json)
+		if ok != c.valid {
+			var why []string
+			for _, e := range errs {
+				for _, f := range e.SchemaValidationErrors {
+					why = append(why, f.Reason+" at "+f.FieldPath)
+				}
+			}
+			t.Errorf("%s %s: valid=%v, want %v %v", c.schema, c.json, ok, c.valid, why)
+		}
+	}
+}
