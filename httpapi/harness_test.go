@@ -129,7 +129,9 @@ func (e *env) do(method, path, key, body string, headers ...string) response {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	r := response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	checkOpenAPI(e.t, req, []byte(body), r)
+	return r
 }
 
 // json decodes the body into a generic value.

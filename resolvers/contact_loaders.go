@@ -29,10 +29,7 @@ func (r *Resolver) CustomerContacts(ctx context.Context, customerID string, a Li
 		// One more row per parent than the page holds tells hasNextPage.
 		rows, err := db.FindContactsForCustomers(ctx, r.DB, who.WorkspaceID, ids, a.Before, a.Limit+1)
 		if err != nil {
-			for i := range errs {
-				errs[i] = err
-			}
-			return out, errs
+			return batchFailed(out, err)
 		}
 		byCustomer := make(map[string][]db.Contact, len(ids))
 		for _, k := range rows {
@@ -58,10 +55,7 @@ func (r *Resolver) PrimaryContact(ctx context.Context, customerID string) (*mode
 		errs := make([]error, len(ids))
 		rows, err := db.FindPrimaryContacts(ctx, r.DB, who.WorkspaceID, ids)
 		if err != nil {
-			for i := range errs {
-				errs[i] = err
-			}
-			return out, errs
+			return batchFailed(out, err)
 		}
 		byCustomer := make(map[string]*db.Contact, len(rows))
 		for i := range rows {

@@ -21,10 +21,7 @@ func (r *Resolver) customerByID(ctx context.Context, id string) (*model.Customer
 		errs := make([]error, len(ids))
 		rows, err := db.FindCustomersByID(ctx, r.DB, who.WorkspaceID, ids)
 		if err != nil {
-			for i := range errs {
-				errs[i] = err
-			}
-			return out, errs
+			return batchFailed(out, err)
 		}
 		byID := make(map[string]*db.Customer, len(rows))
 		for i := range rows {

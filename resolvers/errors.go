@@ -87,7 +87,9 @@ func (r *Resolver) internal(ctx context.Context, err error, requestID string) *a
 		return apperr.ServiceUnavailable()
 	}
 	if db.KindOf(err) == db.Canceled && ctx.Err() == nil {
-		return apperr.New(apperr.Unavailable, "statement_timeout", "The request took too long and was canceled. Ask for less, or retry.")
+		e := apperr.New(apperr.Unavailable, "statement_timeout", "The request took too long and was canceled. Ask for less, or retry.")
+		e.RetryAfter = 1
+		return e
 	}
 	r.Log.ErrorContext(ctx, "internal error", "err", err.Error(), "request_id", requestID)
 	return apperr.InternalError(requestID)

@@ -93,7 +93,11 @@ func (r *Resolver) APIKeys(ctx context.Context) ([]model.APIKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	ks, err := db.FindKeys(ctx, r.DB, who.WorkspaceID)
+	return r.listKeys(ctx, who.WorkspaceID)
+}
+
+func (r *Resolver) listKeys(ctx context.Context, workspaceID string) ([]model.APIKey, error) {
+	ks, err := db.FindKeys(ctx, r.DB, workspaceID)
 	if err != nil {
 		return nil, err
 	}
@@ -199,15 +203,7 @@ func (r *Resolver) OperatorListKeys(ctx context.Context, slug string) ([]model.A
 	if err != nil {
 		return nil, notFound(err, "workspace")
 	}
-	ks, err := db.FindKeys(ctx, r.DB, ws.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]model.APIKey, len(ks))
-	for i := range ks {
-		out[i] = *toAPIKey(&ks[i])
-	}
-	return out, nil
+	return r.listKeys(ctx, ws.ID)
 }
 
 // OperatorRevokeKey revokes a key of any workspace by id, prefix or full key.

@@ -51,10 +51,7 @@ func (r *Resolver) CustomerOnboardings(ctx context.Context, customerID string, f
 		errs := make([]error, len(ids))
 		rows, err := db.FindOnboardingsForCustomers(ctx, r.DB, who.WorkspaceID, ids, f, a.Before, limit+1)
 		if err != nil {
-			for i := range errs {
-				errs[i] = err
-			}
-			return out, errs
+			return batchFailed(out, err)
 		}
 		byCustomer := make(map[string][]db.Onboarding, len(ids))
 		noted := make([]string, len(rows))
@@ -190,10 +187,7 @@ func (r *Resolver) Timeline(ctx context.Context, onboardingID string) ([]model.P
 		errs := make([]error, len(ids))
 		rows, err := db.FindTimelines(ctx, r.DB, who.WorkspaceID, ids)
 		if err != nil {
-			for i := range errs {
-				errs[i] = err
-			}
-			return out, errs
+			return batchFailed(out, err)
 		}
 		byOnboarding := make(map[string][]model.PhaseTransition, len(ids))
 		for i := range rows {

@@ -32,6 +32,7 @@ func (a *API) Routes() http.Handler {
 	r.NotFound(a.routeNotFound)
 	r.MethodNotAllowed(a.methodNotAllowed)
 	r.Get("/health", a.health)
+	r.Get("/openapi.json", a.openAPI)
 	r.Group(func(r chi.Router) {
 		r.Use(a.authenticate, a.idempotency)
 		r.Get("/me", a.handle(a.me))
