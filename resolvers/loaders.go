@@ -15,7 +15,7 @@ import (
 type Loaders struct {
 	mu sync.Mutex
 	m  map[string]any
-	// priming serializes loadWithSiblings's offer-and-enqueue (siblings.go).
+	// priming serializes loadPrimed's take-and-enqueue (siblings.go).
 	priming sync.Mutex
 }
 
