@@ -29,6 +29,10 @@ import (
 type Options struct {
 	// GraphiQLHeaders prefill GraphiQL's header editor (the demo key).
 	GraphiQLHeaders map[string]string
+	// Observe is told of every finished request (metrics.ObserveHTTP); nil: nobody.
+	Observe httpmw.Observer
+	// RequestTimeout is every request's deadline, propagated to SQL (0: none).
+	RequestTimeout time.Duration
 }
 
 // New wires the whole HTTP surface over res.
@@ -40,7 +44,7 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 	gqlErr := func(w http.ResponseWriter, r *http.Request, e *apperr.Error) { writeGraphQLError(w, e) }
 
 	r := chi.NewRouter()
-	r.Use(httpmw.RequestID, httpmw.AccessLog(log, nil))
+	r.Use(httpmw.RequestID, httpmw.AccessLog(log, o.Observe), httpmw.Timeout(o.RequestTimeout))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { rest.WriteError(w, rest.RouteNotFound()) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		rest.WriteError(w, &apperr.Error{Kind: apperr.MethodNotAllowed, Code: "method_not_allowed",
@@ -53,10 +57,7 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := res.DB.PingContext(ctx); err != nil {
-			e := apperr.ServiceUnavailable()
-			w.Header().Set("Retry-After", "2")
-			rest.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable",
-				"database": "unreachable", "error": map[string]string{"type": "internal_error", "code": e.Code, "message": e.Message}})
+			writeDeepUnavailable(w)
 			return
 		}
 		rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})

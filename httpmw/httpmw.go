@@ -194,3 +194,19 @@ func Authenticate(a Authenticator, write ErrorWriter, internal func(context.Cont
 		})
 	}
 }
+
+// Timeout gives every request a deadline d (0: none). The deadline reaches SQL
+// through the context, so a request cannot hang on a lost database past it;
+// the handler then answers 503 (resolvers.Internal maps the cancellation).
+func Timeout(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if d <= 0 {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}

@@ -86,8 +86,18 @@ func (r *Resolver) internal(ctx context.Context, err error, requestID string) *a
 	if db.KindOf(err) == db.Unavailable {
 		return apperr.ServiceUnavailable()
 	}
-	if db.KindOf(err) == db.Canceled && ctx.Err() == nil {
-		return apperr.New(apperr.Unavailable, "statement_timeout", "The request took too long and was canceled. Ask for less, or retry.")
+	if db.KindOf(err) == db.Canceled || errors.Is(err, context.DeadlineExceeded) {
+		switch {
+		case ctx.Err() == nil, errors.Is(ctx.Err(), context.DeadlineExceeded):
+			// The statement timeout or the request deadline (httpmw.Timeout):
+			// slow, not broken — the client may retry.
+			e := apperr.New(apperr.Unavailable, "statement_timeout", "The request took too long and was canceled. Ask for less, or retry.")
+			e.RetryAfter = 1
+			return e
+		default:
+			// The client went away; nobody reads this answer, and it is no server fault.
+			return apperr.ServiceUnavailable()
+		}
 	}
 	r.Log.ErrorContext(ctx, "internal error", "err", err.Error(), "request_id", requestID)
 	return apperr.InternalError(requestID)
