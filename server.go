@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"pivotal/db"
+	"pivotal/httpmw"
 )
 
 func main() {
@@ -38,9 +39,9 @@ func main() {
 // newLogger logs JSON when stderr is not a terminal, text otherwise.
 func newLogger(w *os.File) *slog.Logger {
 	if fi, err := w.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 && os.Getenv("PIVOTAL_LOG_FORMAT") != "json" {
-		return slog.New(slog.NewTextHandler(w, nil))
+		return slog.New(httpmw.WithRequestIDs(slog.NewTextHandler(w, nil)))
 	}
-	return slog.New(slog.NewJSONHandler(w, nil))
+	return slog.New(httpmw.WithRequestIDs(slog.NewJSONHandler(w, nil)))
 }
 
 const usage = `pivotal — GraphQL and REST v1 API for customer onboarding.

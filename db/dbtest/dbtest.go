@@ -48,6 +48,10 @@ func Main(m *testing.M) {
 	os.Exit(run(m))
 }
 
+// Run is Main without the exit: it returns m.Run's code after cleaning up, so
+// that a TestMain can check something about the whole run before exiting.
+func Run(m *testing.M) int { return run(m) }
+
 // NewDatabase returns the URL of a fresh database for this test, a copy of the
 // migrated template, dropped when the test and its cleanups are done. Names are
 // random, so packages running in parallel can share one DATABASE_URL server.
