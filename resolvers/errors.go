@@ -72,6 +72,11 @@ func (r *Resolver) ErrorPresenter(requestID func(context.Context) string) graphq
 			return gerr // parse and validation errors from gqlgen keep their own shape
 		}
 		e := apperr.From(err)
+		if e == nil && inner != nil && inner.Err == nil && len(inner.Path) == 0 {
+			// gqlgen's own complaint about the request as a whole (a body that is
+			// not JSON, say): the client's fault, and its text may echo the body.
+			e = requestError(inner.Message)
+		}
 		if e == nil {
 			e = r.internal(ctx, err, requestID(ctx))
 		}
@@ -127,4 +132,19 @@ func invalidValue(err error) error {
 		return apperr.New(apperr.Invalid, "invalid_string", "A value contains characters that cannot be stored.")
 	}
 	return err
+}
+
+// requestError is the client's view of a request gqlgen refused before
+// execution, without echoing the request.
+func requestError(msg string) *apperr.Error {
+	if strings.HasPrefix(msg, "json request body could not be decoded") {
+		return apperr.InvalidJSON("The request body must be a JSON object with a query, within 10,000 levels of nesting.")
+	}
+	if i := strings.Index(msg, " body:"); i >= 0 {
+		msg = msg[:i]
+	}
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return apperr.New(apperr.Invalid, "invalid_request", "%s", strings.ToValidUTF8(msg, "\uFFFD"))
 }
