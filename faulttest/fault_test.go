@@ -213,10 +213,21 @@ func TestDatabaseLostAndRestartedUnderLoad(t *testing.T) {
 	// the server did not recognize as the database being away.
 	logMu.Lock()
 	defer logMu.Unlock()
+	seen := map[string]bool{}
 	for _, line := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(line, `"msg":"internal error"`) || strings.Contains(line, `"msg":"panic`) {
 			t.Errorf("unclassified failure logged: %s", line)
 		}
+		var l struct{ Msg, Err string }
+		if json.Unmarshal([]byte(line), &l) == nil && strings.HasPrefix(l.Msg, "database unavailable") {
+			seen[l.Err] = true
+		}
+	}
+	if len(seen) == 0 {
+		t.Errorf("the outage was never logged as the database being unavailable")
+	}
+	for e := range seen {
+		t.Logf("classified Unavailable: %s", e)
 	}
 	if t.Failed() {
 		os.WriteFile(filepath.Join(t.TempDir(), "server.log"), logs.Bytes(), 0o644)

@@ -3,7 +3,10 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -89,6 +92,7 @@ func (r *Resolver) ErrorPresenter(requestID func(context.Context) string) graphq
 // internal logs an unexpected error and returns what the client may see.
 func (r *Resolver) internal(ctx context.Context, err error, requestID string) *apperr.Error {
 	if db.KindOf(err) == db.Unavailable {
+		r.unavailable.log(ctx, r.Log, err)
 		return apperr.ServiceUnavailable()
 	}
 	if db.KindOf(err) == db.Canceled || errors.Is(err, context.DeadlineExceeded) {
@@ -147,4 +151,22 @@ func requestError(msg string) *apperr.Error {
 		msg = msg[:200]
 	}
 	return apperr.New(apperr.Invalid, "invalid_request", "%s", strings.ToValidUTF8(msg, "\uFFFD"))
+}
+
+// unavailableLog tells operators the database is away without a line per
+// failing request: at most one warning a second, counting the rest.
+type unavailableLog struct {
+	last       atomic.Int64 // unix nanoseconds of the last warning
+	suppressed atomic.Int64
+}
+
+func (u *unavailableLog) log(ctx context.Context, log *slog.Logger, err error) {
+	now := time.Now().UnixNano()
+	last := u.last.Load()
+	if now-last < int64(time.Second) || !u.last.CompareAndSwap(last, now) {
+		u.suppressed.Add(1)
+		return
+	}
+	log.WarnContext(ctx, "database unavailable; answering 503", "err", err.Error(),
+		"suppressed_since_last", u.suppressed.Swap(0))
 }
