@@ -7,7 +7,7 @@ GO      ?= go
 BIN     := bin/pivotal
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run build test vet generate postgres redis clean bench
+.PHONY: run build test vet generate postgres redis clean bench fuzz
 
 build:
 	$(GO) build -o $(BIN) .
@@ -20,6 +20,20 @@ test: postgres redis
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# fuzz runs every fuzz target for FUZZTIME each (seed corpora: */testdata/fuzz/).
+# The httpapi targets use a real PostgreSQL; each fuzz worker starts its own.
+FUZZTIME     ?= 30s
+FUZZPARALLEL ?= 1
+FUZZ_TARGETS := ./rest:FuzzCustomerBody ./rest:FuzzListQuery ./resolvers:FuzzParseRef \
+	./resolvers:FuzzCursor ./auth:FuzzParseKey ./auth:FuzzBearerToken \
+	./httpapi:FuzzRESTCustomers ./httpapi:FuzzGraphQL
+
+fuzz: postgres
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) $$pkg; \
+	done
 
 # generate re-runs gqlgen; CI-style check: `make generate && git diff --exit-code`.
 generate:

@@ -18,19 +18,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"pivotal/db"
-	"pivotal/httpapi"
+	"pivotal/httpmw"
 	"pivotal/ratelimit"
-	"pivotal/resolvers"
 )
 
 func main() {
@@ -47,9 +41,9 @@ func main() {
 // newLogger logs JSON when stderr is not a terminal, text otherwise.
 func newLogger(w *os.File) *slog.Logger {
 	if fi, err := w.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 && os.Getenv("PIVOTAL_LOG_FORMAT") != "json" {
-		return slog.New(slog.NewTextHandler(w, nil))
+		return slog.New(httpmw.WithRequestIDs(slog.NewTextHandler(w, nil)))
 	}
-	return slog.New(slog.NewJSONHandler(w, nil))
+	return slog.New(httpmw.WithRequestIDs(slog.NewJSONHandler(w, nil)))
 }
 
 const usage = `pivotal — GraphQL and REST v1 API for customer onboarding.
@@ -71,6 +65,9 @@ Environment (each flag's default comes from its variable):
   PIVOTAL_CORS_ORIGINS  comma-separated browser origins allowed by CORS (default: none)
   PIVOTAL_LOG_FORMAT    "json" forces JSON logs (default: JSON unless stderr is a terminal)
   PIVOTAL_MAX_COMPLEXITY  largest cost of a GraphQL operation (default 10000)
+  PIVOTAL_METRICS_ADDR  operator listener serving /metrics (default: none)
+  PIVOTAL_REQUEST_TIMEOUT, PIVOTAL_STATEMENT_TIMEOUT, PIVOTAL_SHUTDOWN_GRACE and the
+  HTTP limits: see "pivotal serve --help"
 `
 
 // config is everything the commands read from flags and the environment.
@@ -84,6 +81,9 @@ type config struct {
 	MaxComplexity    int
 	RedisURL         string
 	CORSOrigins      string
+	RequestTimeout   time.Duration
+	MetricsAddr      string
+	HTTP             httpLimits
 }
 
 func envOr(name, def string) string {
@@ -163,7 +163,7 @@ func withDatabase(ctx context.Context, c config, log *slog.Logger, fn func(*db.D
 		return err
 	}
 	defer store.Close()
-	if err := waitForDatabase(ctx, store, log); err != nil {
+	if err := waitForDatabase(ctx, store, log, 8); err != nil {
 		return err
 	}
 	if err := db.Migrate(ctx, store.DB.DB); err != nil {
@@ -172,24 +172,29 @@ func withDatabase(ctx context.Context, c config, log *slog.Logger, fn func(*db.D
 	return fn(store)
 }
 
-// waitForDatabase retries the first connection with backoff.
-func waitForDatabase(ctx context.Context, store *db.DB, log *slog.Logger) error {
+// waitForDatabase retries the first connection with backoff (doubling from
+// 200ms, at most 10s apart). maxAttempts 0 retries until ctx ends: the server
+// keeps answering 503 meanwhile; the one-shot commands give up.
+func waitForDatabase(ctx context.Context, store *db.DB, log *slog.Logger, maxAttempts int) error {
 	delay := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := store.PingContext(ctx)
 		if err == nil {
+			if attempt > 1 {
+				log.Info("database reachable", "attempts", attempt)
+			}
 			return nil
 		}
-		if attempt == 8 {
+		if attempt == maxAttempts || ctx.Err() != nil {
 			return fmt.Errorf("database unreachable: %w", err)
 		}
-		log.Warn("database not reachable yet; retrying", "attempt", attempt, "in", delay.String(), "err", err.Error())
+		log.Warn("database unreachable; retrying (the API answers 503 meanwhile)", "attempt", attempt, "retry_in", delay.String(), "err", err.Error())
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(delay):
 		}
-		delay *= 2
+		delay = min(delay*2, 10*time.Second)
 	}
 }
 
@@ -210,50 +215,6 @@ func ensureDatabase(ctx context.Context, adminURL, name string) error {
 		}
 	}
 	return nil
-}
-
-func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
-	var c config
-	fs := newFlagSet("serve", os.Stderr)
-	commonFlags(fs, &c)
-	fs.StringVar(&c.Addr, "addr", envOr("PIVOTAL_ADDR", "127.0.0.1:8080"), "listen address (env PIVOTAL_ADDR)")
-	fs.BoolVar(&c.Demo, "demo", false, "seed a demo workspace on first start and print a test key")
-	fs.DurationVar(&c.StatementTimeout, "statement-timeout", durationEnv("PIVOTAL_STATEMENT_TIMEOUT", 5*time.Second), "PostgreSQL statement_timeout for API queries (env PIVOTAL_STATEMENT_TIMEOUT)")
-	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", durationEnv("PIVOTAL_SHUTDOWN_GRACE", 15*time.Second), "how long in-flight requests may finish on SIGTERM (env PIVOTAL_SHUTDOWN_GRACE)")
-	fs.IntVar(&c.MaxComplexity, "max-complexity", intEnv("PIVOTAL_MAX_COMPLEXITY", httpapi.DefaultMaxComplexity), "largest cost of a GraphQL operation (env PIVOTAL_MAX_COMPLEXITY)")
-	fs.StringVar(&c.RedisURL, "redis-url", os.Getenv("REDIS_URL"), "Redis URL for rate-limit windows shared across instances (env REDIS_URL); empty: in memory")
-	fs.StringVar(&c.CORSOrigins, "cors-origins", os.Getenv("PIVOTAL_CORS_ORIGINS"), "comma-separated origins allowed by CORS (env PIVOTAL_CORS_ORIGINS); empty: none")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	limiter, closeLimiter, err := newLimiter(ctx, c.RedisURL, log)
-	if err != nil {
-		return err
-	}
-	defer closeLimiter()
-	return withDatabase(ctx, c, log, func(store *db.DB) error {
-		res := resolvers.New(store, log)
-		janitorDone := make(chan struct{})
-		janitorCtx, stopJanitor := context.WithCancel(ctx)
-		go func() {
-			defer close(janitorDone)
-			res.RunIdempotencyJanitor(janitorCtx, 10*time.Minute)
-		}()
-		defer func() { stopJanitor(); <-janitorDone }()
-		var uiHeaders map[string]string
-		if c.Demo {
-			key, err := seedDemo(ctx, res)
-			if err != nil {
-				return fmt.Errorf("demo: %w", err)
-			}
-			uiHeaders = map[string]string{"Authorization": "Bearer " + key}
-			fmt.Fprintf(os.Stdout, "Demo workspace ready.\n  test key: %s\n  GraphiQL: http://%s/graphiql\n", key, c.Addr)
-		}
-		return serveHTTP(ctx, c, httpapi.New(res, log, httpapi.Options{GraphiQLHeaders: uiHeaders,
-			Limiter: limiter, CORSOrigins: splitList(c.CORSOrigins), MaxComplexity: c.MaxComplexity}), log)
-	})
 }
 
 // newLimiter returns the rate limiter: windows in Redis when url is set, so
@@ -289,48 +250,9 @@ func splitList(s string) []string {
 	return out
 }
 
-func intEnv(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return n
-	}
-	return def
-}
-
 func durationEnv(name string, def time.Duration) time.Duration {
 	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return d
 	}
 	return def
-}
-
-// serveHTTP serves h until ctx ends, then drains in-flight requests.
-func serveHTTP(ctx context.Context, c config, h http.Handler, log *slog.Logger) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	ln, err := net.Listen("tcp", c.Addr)
-	if err != nil {
-		return err
-	}
-	log.Info("listening", "addr", ln.Addr().String(), "graphiql", "http://"+ln.Addr().String()+"/graphiql")
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down", "grace", c.ShutdownGrace.String())
-	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
 }

@@ -62,7 +62,8 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startInstance runs `pivotal serve` on a free port and waits until it listens.
+// startInstance runs `pivotal serve` on a free port and waits until it
+// serves the API (it listens at once and answers 503 until the database is up).
 func startInstance(t *testing.T, name, bin string, env []string) *instance {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
@@ -112,6 +113,7 @@ func startInstance(t *testing.T, name, bin string, env []string) *instance {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("%s did not start:\n%s", name, in.logs.String())
 	}
+	waitHTTP(t, in.url+"/api/health/deep")
 	return in
 }
 

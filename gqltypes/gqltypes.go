@@ -5,10 +5,11 @@ package gqltypes
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strconv"
 	"time"
+
+	"pivotal/apperr"
 )
 
 // TimeLayout prints UTC with exactly six fractional digits and a Z, keeping
@@ -17,6 +18,13 @@ const TimeLayout = "2006-01-02T15:04:05.000000Z"
 
 // FormatTime renders t in TimeLayout.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// Scalar input errors are the client's (400, BAD_USER_INPUT), not internal:
+// gqlgen reports them with the argument's path.
+var (
+	errTime = &apperr.Error{Kind: apperr.Invalid, Code: "invalid_type", Message: "Time must be an RFC 3339 string"}
+	errJSON = &apperr.Error{Kind: apperr.Invalid, Code: "invalid_type", Message: "JSON must be an object"}
+)
 
 // Time is a timestamp scalar.
 type Time time.Time
@@ -30,11 +38,11 @@ func (t Time) MarshalGQL(w io.Writer) {
 func (t *Time) UnmarshalGQL(v any) error {
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Errorf("Time must be an RFC 3339 string")
+		return errTime
 	}
 	p, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return fmt.Errorf("Time must be an RFC 3339 string")
+		return errTime
 	}
 	*t = Time(p)
 	return nil
@@ -56,11 +64,11 @@ func (j JSON) MarshalGQL(w io.Writer) {
 // UnmarshalGQL accepts a JSON object given as a variable or an inline literal.
 func (j *JSON) UnmarshalGQL(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return fmt.Errorf("JSON must be an object")
+		return errJSON
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("JSON must be an object")
+		return errJSON
 	}
 	*j = JSON(bytes.TrimSpace(b))
 	return nil

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -17,10 +18,23 @@ import (
 
 	"pivotal/db"
 	"pivotal/db/dbtest"
+	"pivotal/httpmw"
 	"pivotal/resolvers"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+// TestMain runs the tests, then checks the logs of the whole run for every API
+// key the tests created: none may appear (only their visible prefixes).
+func TestMain(m *testing.M) {
+	code := dbtest.Run(m)
+	if leaked := leakedKeys(logSink.String(), createdKeys.all()); len(leaked) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: %d API keys appear in the server logs, e.g. the key with prefix %s\n",
+			len(leaked), leaked[0][:16])
+		code = 1
+	} else if code == 0 && testing.Verbose() {
+		fmt.Fprintf(os.Stderr, "checked %d bytes of logs for %d API keys: none found\n", len(logSink.String()), len(createdKeys.all()))
+	}
+	os.Exit(code)
+}
 
 // logSink collects every log line of the test binary, so that a test can check
 // that no secret was ever logged.
@@ -59,7 +73,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	log := slog.New(slog.NewJSONHandler(logSink, nil))
+	log := slog.New(httpmw.WithRequestIDs(slog.NewJSONHandler(logSink, nil)))
 	res := resolvers.New(store, log)
 	srv := httptest.NewServer(New(res, log, Options{}))
 	t.Cleanup(srv.Close)
@@ -84,6 +98,7 @@ func (e *env) key(ws string, opts ...string) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	createdKeys.add(k.Secret)
 	return k.Secret
 }
 

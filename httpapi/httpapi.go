@@ -40,6 +40,10 @@ type Options struct {
 	MaxComplexity int
 	// MaxDepth is the deepest nesting of fields allowed; 0 means DefaultMaxDepth.
 	MaxDepth int
+	// Observe is told of every finished request (metrics.ObserveHTTP); nil: nobody.
+	Observe httpmw.Observer
+	// RequestTimeout is every request's deadline, propagated to SQL (0: none).
+	RequestTimeout time.Duration
 }
 
 // New wires the whole HTTP surface over res.
@@ -51,7 +55,7 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 	gqlErr := func(w http.ResponseWriter, r *http.Request, e *apperr.Error) { writeGraphQLError(w, e) }
 
 	r := chi.NewRouter()
-	r.Use(httpmw.RequestID, httpmw.AccessLog(log, nil))
+	r.Use(httpmw.RequestID, httpmw.AccessLog(log, o.Observe), httpmw.Timeout(o.RequestTimeout))
 	if len(o.CORSOrigins) > 0 {
 		// Before routing and authentication: a preflight carries no key.
 		r.Use(corsHandler(o.CORSOrigins))
@@ -68,10 +72,7 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := res.DB.PingContext(ctx); err != nil {
-			e := apperr.ServiceUnavailable()
-			w.Header().Set("Retry-After", "2")
-			rest.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable",
-				"database": "unreachable", "error": map[string]string{"type": "internal_error", "code": e.Code, "message": e.Message}})
+			writeDeepUnavailable(w)
 			return
 		}
 		rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})

@@ -5,9 +5,12 @@
 package httpmw
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -169,7 +172,21 @@ func BodyLimit(write ErrorWriter) func(http.Handler) http.Handler {
 					Message: "The request body must be at most 1 MiB."})
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+			// Read the body here, whatever its framing (a chunked body declares no
+			// length), so that both surfaces answer an oversized one with their 413
+			// rather than finding out halfway through decoding.
+			b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+			var mbe *http.MaxBytesError
+			switch {
+			case errors.As(err, &mbe):
+				write(w, r, &apperr.Error{Kind: apperr.TooLarge, Code: "body_too_large",
+					Message: "The request body must be at most 1 MiB."})
+				return
+			case err != nil:
+				write(w, r, apperr.InvalidJSON("The request body could not be read."))
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(b))
 			next.ServeHTTP(w, r)
 		})
 	}
@@ -194,6 +211,22 @@ func Authenticate(a Authenticator, write ErrorWriter, internal func(context.Cont
 				h.id = id
 			}
 			next.ServeHTTP(w, r.WithContext(auth.WithIdentity(r.Context(), id)))
+		})
+	}
+}
+
+// Timeout gives every request a deadline d (0: none). The deadline reaches SQL
+// through the context, so a request cannot hang on a lost database past it;
+// the handler then answers 503 (resolvers.Internal maps the cancellation).
+func Timeout(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if d <= 0 {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }

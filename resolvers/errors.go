@@ -3,7 +3,10 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -72,6 +75,11 @@ func (r *Resolver) ErrorPresenter(requestID func(context.Context) string) graphq
 			return gerr // parse and validation errors from gqlgen keep their own shape
 		}
 		e := apperr.From(err)
+		if e == nil && inner != nil && inner.Err == nil && len(inner.Path) == 0 {
+			// gqlgen's own complaint about the request as a whole (a body that is
+			// not JSON, say): the client's fault, and its text may echo the body.
+			e = requestError(inner.Message)
+		}
 		if e == nil {
 			e = r.internal(ctx, err, requestID(ctx))
 		}
@@ -84,12 +92,21 @@ func (r *Resolver) ErrorPresenter(requestID func(context.Context) string) graphq
 // internal logs an unexpected error and returns what the client may see.
 func (r *Resolver) internal(ctx context.Context, err error, requestID string) *apperr.Error {
 	if db.KindOf(err) == db.Unavailable {
+		r.unavailable.log(ctx, r.Log, err)
 		return apperr.ServiceUnavailable()
 	}
-	if db.KindOf(err) == db.Canceled && ctx.Err() == nil {
-		e := apperr.New(apperr.Unavailable, "statement_timeout", "The request took too long and was canceled. Ask for less, or retry.")
-		e.RetryAfter = 1
-		return e
+	if db.KindOf(err) == db.Canceled || errors.Is(err, context.DeadlineExceeded) {
+		switch {
+		case ctx.Err() == nil, errors.Is(ctx.Err(), context.DeadlineExceeded):
+			// The statement timeout or the request deadline (httpmw.Timeout):
+			// slow, not broken — the client may retry.
+			e := apperr.New(apperr.Unavailable, "statement_timeout", "The request took too long and was canceled. Ask for less, or retry.")
+			e.RetryAfter = 1
+			return e
+		default:
+			// The client went away; nobody reads this answer, and it is no server fault.
+			return apperr.ServiceUnavailable()
+		}
 	}
 	r.Log.ErrorContext(ctx, "internal error", "err", err.Error(), "request_id", requestID)
 	return apperr.InternalError(requestID)
@@ -119,4 +136,37 @@ func invalidValue(err error) error {
 		return apperr.New(apperr.Invalid, "invalid_string", "A value contains characters that cannot be stored.")
 	}
 	return err
+}
+
+// requestError is the client's view of a request gqlgen refused before
+// execution, without echoing the request.
+func requestError(msg string) *apperr.Error {
+	if strings.HasPrefix(msg, "json request body could not be decoded") {
+		return apperr.InvalidJSON("The request body must be a JSON object with a query, within 10,000 levels of nesting.")
+	}
+	if i := strings.Index(msg, " body:"); i >= 0 {
+		msg = msg[:i]
+	}
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return apperr.New(apperr.Invalid, "invalid_request", "%s", strings.ToValidUTF8(msg, "\uFFFD"))
+}
+
+// unavailableLog tells operators the database is away without a line per
+// failing request: at most one warning a second, counting the rest.
+type unavailableLog struct {
+	last       atomic.Int64 // unix nanoseconds of the last warning
+	suppressed atomic.Int64
+}
+
+func (u *unavailableLog) log(ctx context.Context, log *slog.Logger, err error) {
+	now := time.Now().UnixNano()
+	last := u.last.Load()
+	if now-last < int64(time.Second) || !u.last.CompareAndSwap(last, now) {
+		u.suppressed.Add(1)
+		return
+	}
+	log.WarnContext(ctx, "database unavailable; answering 503", "err", err.Error(),
+		"suppressed_since_last", u.suppressed.Swap(0))
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
+
+	"pivotal/metrics"
 )
 
 // Loaders holds one request's batched loaders. A loader is named by what it
@@ -36,6 +38,11 @@ const loaderWait = 500 * time.Microsecond
 // serves just this call.
 func loaderFor[K comparable, V any](ctx context.Context, name string,
 	fetch func(ctx context.Context, keys []K) ([]V, []error)) *dataloadgen.Loader[K, V] {
+	inner := fetch
+	fetch = func(ctx context.Context, keys []K) ([]V, []error) {
+		metrics.ObserveBatch(name, len(keys))
+		return inner(ctx, keys)
+	}
 	ls, _ := ctx.Value(loadersKey{}).(*Loaders)
 	if ls == nil {
 		return dataloadgen.NewLoader(fetch, dataloadgen.WithWait(loaderWait))

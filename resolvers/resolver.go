@@ -14,6 +14,8 @@ import (
 type Resolver struct {
 	DB  *db.DB
 	Log *slog.Logger
+
+	unavailable unavailableLog
 }
 
 // New returns a Resolver over store.

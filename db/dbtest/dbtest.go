@@ -50,6 +50,10 @@ func Main(m *testing.M) {
 	os.Exit(run(m))
 }
 
+// Run is Main without the exit: it returns m.Run's code after cleaning up, so
+// that a TestMain can check something about the whole run before exiting.
+func Run(m *testing.M) int { return run(m) }
+
 // NewDatabase returns the URL of a fresh database for this test, a copy of the
 // migrated template, dropped when the test and its cleanups are done. Names are
 // random, so packages running in parallel can share one DATABASE_URL server.
@@ -94,6 +98,27 @@ func AdminURL() string { return adminURL }
 // was used).
 func Cluster() *db.Cluster { return cluster }
 
+// StartAgain starts the throwaway cluster again after a test stopped it
+// (dbtest.Cluster().Stop(), to test an outage). It runs on the same data
+// directory and socket, so every URL stays valid, and Main stops it at the end.
+// Call it from one goroutine; Cluster returns the new *db.Cluster afterwards.
+func StartAgain(ctx context.Context) error {
+	if cluster == nil {
+		return errors.New("dbtest.StartAgain: no throwaway cluster (DATABASE_URL is set)")
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	c, err := db.StartThrowawayCluster(ctx, cluster.Dir(), log)
+	if err != nil {
+		return err
+	}
+	if c.URL("postgres") != cluster.URL("postgres") {
+		c.Stop()
+		return fmt.Errorf("dbtest.StartAgain: the cluster came back at %s, not %s", c.URL("postgres"), cluster.URL("postgres"))
+	}
+	cluster = c
+	return nil
+}
+
 func run(m *testing.M) int {
 	cleanup, err := setUp()
 	defer cleanup()
@@ -137,7 +162,8 @@ func setUp() (cleanup func(), err error) {
 			return cleanup, err
 		}
 		undo = append(undo, func() {
-			if err := c.Stop(); err != nil {
+			// cluster, not c: StartAgain may have replaced it.
+			if err := cluster.Stop(); err != nil {
 				fmt.Fprintf(os.Stderr, "dbtest: %v\n", err)
 			}
 		})

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"pivotal/db/dbtest"
+)
+
+// /metrics is served on the operator listener only, and shows the request,
+// SQL, pool, rate-limit and idempotency metrics after some traffic (loader
+// batches: resolvers/loaders_test.go).
+func TestMetricsListener(t *testing.T) {
+	url := dbtest.NewDatabase(t)
+	key := createKey(t, url)
+	s := startServer(t, []string{"DATABASE_URL=" + url, "PIVOTAL_LOG_FORMAT=json"}, "--metrics-addr", "127.0.0.1:0")
+	s.waitReady(t)
+	var metricsAddr string
+	for _, line := range strings.Split(s.logs(), "\n") {
+		var l struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "metrics listening" {
+			metricsAddr = l.Addr
+		}
+	}
+	if metricsAddr == "" {
+		t.Fatalf("no metrics listener logged:\n%s", s.logs())
+	}
+	do := func(method, path, body string) int {
+		req, _ := http.NewRequest(method, "http://"+s.addr+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := do("POST", "/api/v1/customers", `{"name":"Metered"}`); st != 201 {
+		t.Fatalf("create: %d", st)
+	}
+	do("GET", "/api/v1/customers", "")
+	do("POST", "/graphql", `{"query":"{ customers(first: 5) { edges { node { id } } } }"}`)
+	if st := do("GET", "/metrics", ""); st != http.StatusNotFound {
+		t.Errorf("/metrics on the API port: %d, want 404", st)
+	}
+
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	body := string(b)
+	for _, want := range []string{
+		`pivotal_http_requests_total{method="POST",route="/api/v1/customers",status="201"} 1`,
+		`pivotal_http_request_duration_seconds_bucket{method="GET",route="/api/v1/customers",status="200",le=`,
+		`pivotal_http_requests_total{method="POST",route="/graphql",status="200"} 1`,
+		`pivotal_sql_statements_total{outcome="ok"}`,
+		`pivotal_sql_statement_duration_seconds_count`,
+		`go_sql_open_connections{db_name="pivotal"}`,
+		`go_sql_wait_count_total{db_name="pivotal"}`,
+		`pivotal_rate_limit_rejections_total 0`,
+		`pivotal_idempotent_replays_total 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", body)
+	}
+}
+
+// Logs are JSON when stderr is not a terminal (a file, a pipe).
+func TestLogsAreJSONWhenNotATerminal(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	t.Setenv("PIVOTAL_LOG_FORMAT", "")
+	newLogger(f).Info("hello", "n", 1, "at", time.Unix(0, 0).UTC())
+	b, _ := os.ReadFile(f.Name())
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil || m["msg"] != "hello" || m["n"] != 1.0 || m["level"] != "INFO" {
+		t.Errorf("log line %q is not the JSON record (%v)", b, err)
+	}
+}

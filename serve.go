@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"pivotal/db"
+	"pivotal/httpapi"
+	"pivotal/metrics"
+	"pivotal/ratelimit"
+	"pivotal/resolvers"
+)
+
+// httpLimits are the HTTP server's timeouts and header cap.
+type httpLimits struct {
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	MaxHeaderBytes                                            int
+}
+
+func intEnv(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
+	var c config
+	fs := newFlagSet("serve", os.Stderr)
+	commonFlags(fs, &c)
+	fs.StringVar(&c.Addr, "addr", envOr("PIVOTAL_ADDR", "127.0.0.1:8080"), "listen address (env PIVOTAL_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", os.Getenv("PIVOTAL_METRICS_ADDR"), "operator listener serving GET /metrics, e.g. 127.0.0.1:9090; empty: off (env PIVOTAL_METRICS_ADDR)")
+	fs.BoolVar(&c.Demo, "demo", false, "seed a demo workspace on first start and print a test key")
+	fs.DurationVar(&c.StatementTimeout, "statement-timeout", durationEnv("PIVOTAL_STATEMENT_TIMEOUT", 5*time.Second), "PostgreSQL statement_timeout for API queries (env PIVOTAL_STATEMENT_TIMEOUT)")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", durationEnv("PIVOTAL_REQUEST_TIMEOUT", 10*time.Second), "deadline of each API request, SQL included; past it the answer is 503 (env PIVOTAL_REQUEST_TIMEOUT)")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", durationEnv("PIVOTAL_SHUTDOWN_GRACE", 15*time.Second), "how long in-flight requests may finish on SIGTERM (env PIVOTAL_SHUTDOWN_GRACE)")
+	fs.DurationVar(&c.HTTP.ReadHeaderTimeout, "read-header-timeout", durationEnv("PIVOTAL_READ_HEADER_TIMEOUT", 5*time.Second), "time to read a request's headers (env PIVOTAL_READ_HEADER_TIMEOUT)")
+	fs.DurationVar(&c.HTTP.ReadTimeout, "read-timeout", durationEnv("PIVOTAL_READ_TIMEOUT", 30*time.Second), "time to read a whole request (env PIVOTAL_READ_TIMEOUT)")
+	fs.DurationVar(&c.HTTP.WriteTimeout, "write-timeout", durationEnv("PIVOTAL_WRITE_TIMEOUT", 60*time.Second), "time from the end of the headers to the end of the response (env PIVOTAL_WRITE_TIMEOUT)")
+	fs.DurationVar(&c.HTTP.IdleTimeout, "idle-timeout", durationEnv("PIVOTAL_IDLE_TIMEOUT", 120*time.Second), "keep-alive idle time (env PIVOTAL_IDLE_TIMEOUT)")
+	fs.IntVar(&c.MaxComplexity, "max-complexity", intEnv("PIVOTAL_MAX_COMPLEXITY", httpapi.DefaultMaxComplexity), "largest cost of a GraphQL operation (env PIVOTAL_MAX_COMPLEXITY)")
+	fs.StringVar(&c.RedisURL, "redis-url", os.Getenv("REDIS_URL"), "Redis URL for rate-limit windows shared across instances (env REDIS_URL); empty: in memory")
+	fs.StringVar(&c.CORSOrigins, "cors-origins", os.Getenv("PIVOTAL_CORS_ORIGINS"), "comma-separated origins allowed by CORS (env PIVOTAL_CORS_ORIGINS); empty: none")
+	fs.IntVar(&c.HTTP.MaxHeaderBytes, "max-header-bytes", intEnv("PIVOTAL_MAX_HEADER_BYTES", 64<<10), "largest request header block (env PIVOTAL_MAX_HEADER_BYTES)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if c.RequestTimeout > 0 && c.HTTP.WriteTimeout > 0 && c.RequestTimeout >= c.HTTP.WriteTimeout {
+		return errors.New("serve: --request-timeout must be shorter than --write-timeout, or clients see a cut connection instead of a 503")
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	limiter, closeLimiter, err := newLimiter(ctx, c.RedisURL, log)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
+	return serve(ctx, c, limiter, log)
+}
+
+// serve listens at once and brings the database up in the background: until it
+// is reachable and migrated the API answers 503 (httpapi.Gate), so orchestrators
+// see a live process and clients a clear, retryable answer. When ctx ends it
+// stops accepting, lets in-flight requests finish within the grace period, then
+// closes the pool and, last, stops the embedded PostgreSQL.
+func serve(ctx context.Context, c config, limiter *ratelimit.Limiter, log *slog.Logger) error {
+	gate := httpapi.NewGate(log, metrics.ObserveHTTP)
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	servers := []*http.Server{newHTTPServer(ctx, c.HTTP, gate)}
+	errc := make(chan error, 2)
+	go func() { errc <- servers[0].Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "graphiql", "http://"+ln.Addr().String()+"/graphiql")
+	if c.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			servers[0].Close()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		msrv := newHTTPServer(ctx, c.HTTP, mux)
+		servers = append(servers, msrv)
+		go func() { errc <- msrv.Serve(mln) }()
+		log.Info("metrics listening", "addr", mln.Addr().String(), "path", "/metrics")
+	}
+
+	bootCtx, cancelBoot := context.WithCancel(ctx)
+	defer cancelBoot()
+	var be backend
+	bootDone := make(chan error, 1)
+	go func() { bootDone <- be.boot(bootCtx, c, limiter, log, gate) }()
+
+	var fault error
+	booting := true
+wait:
+	for {
+		select {
+		case err := <-errc:
+			fault = err
+			break wait
+		case err := <-bootDone:
+			booting = false
+			if err != nil {
+				fault = err
+				break wait
+			}
+		case <-ctx.Done():
+			break wait
+		}
+	}
+	log.Info("shutting down: no new connections; in-flight requests may finish", "grace", c.ShutdownGrace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownGrace)
+	defer cancel()
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			fault = errors.Join(fault, fmt.Errorf("shutdown: %w", err))
+			srv.Close()
+		}
+	}
+	// Only now may the database go: no request is left that could use it.
+	cancelBoot()
+	if booting {
+		<-bootDone
+	}
+	be.close(log)
+	if fault == nil {
+		log.Info("stopped cleanly")
+	}
+	return fault
+}
+
+func newHTTPServer(ctx context.Context, l httpLimits, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.ReadHeaderTimeout,
+		ReadTimeout:       l.ReadTimeout,
+		WriteTimeout:      l.WriteTimeout,
+		IdleTimeout:       l.IdleTimeout,
+		MaxHeaderBytes:    l.MaxHeaderBytes,
+		// A signal must not cancel the requests being drained.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+}
+
+// backend is what boot brought up; close releases it in reverse order.
+type backend struct {
+	cluster *db.Cluster
+	store   *db.DB
+	// stopJanitor ends the idempotency-key cleanup and waits for it.
+	stopJanitor func()
+	// unregisterDB stops exporting the pool's statistics.
+	unregisterDB func()
+}
+
+// boot starts the embedded cluster (if no URL), waits for the database with
+// backoff as long as it takes, migrates, and opens the gate. Only a failure
+// that waiting cannot cure (no PostgreSQL binaries, a bad URL, a failing
+// migration) is returned.
+func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter, log *slog.Logger, gate *httpapi.Gate) error {
+	url := c.DatabaseURL
+	if url == "" {
+		cluster, err := db.StartCluster(ctx, c.DataDir, log)
+		if err != nil {
+			return err
+		}
+		b.cluster = cluster
+		if err := ensureDatabase(ctx, cluster.URL("postgres"), "pivotal"); err != nil {
+			return err
+		}
+		url = cluster.URL("pivotal")
+	}
+	store, err := db.Open(url, db.Options{StatementTimeout: c.StatementTimeout, Observe: metrics.ObserveSQL})
+	if err != nil {
+		return err
+	}
+	b.store = store
+	unregister, err := metrics.RegisterDB(store.DB.DB, "pivotal")
+	if err != nil {
+		return err
+	}
+	b.unregisterDB = unregister
+	for {
+		if err := waitForDatabase(ctx, store, log, 0); err != nil {
+			return err
+		}
+		err := db.Migrate(ctx, store.DB.DB)
+		if err == nil {
+			break
+		}
+		if db.KindOf(err) != db.Unavailable {
+			return fmt.Errorf("migrating: %w", err)
+		}
+		log.Warn("database lost while migrating; retrying", "err", err.Error())
+	}
+	res := resolvers.New(store, log)
+	var uiHeaders map[string]string
+	if c.Demo {
+		key, err := seedDemo(ctx, res)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		uiHeaders = map[string]string{"Authorization": "Bearer " + key}
+		fmt.Fprintf(os.Stdout, "Demo workspace ready.\n  test key: %s\n  GraphiQL: http://%s/graphiql\n", key, c.Addr)
+	}
+	janitorCtx, cancelJanitor := context.WithCancel(context.WithoutCancel(ctx))
+	janitorDone := make(chan struct{})
+	go func() {
+		defer close(janitorDone)
+		res.RunIdempotencyJanitor(janitorCtx, 10*time.Minute)
+	}()
+	b.stopJanitor = func() { cancelJanitor(); <-janitorDone }
+	gate.Ready(httpapi.New(res, log, httpapi.Options{GraphiQLHeaders: uiHeaders,
+		Observe: metrics.ObserveHTTP, RequestTimeout: c.RequestTimeout,
+		Limiter: limiter, CORSOrigins: splitList(c.CORSOrigins), MaxComplexity: c.MaxComplexity}))
+	log.Info("database ready; serving the API")
+	return nil
+}
+
+func (b *backend) close(log *slog.Logger) {
+	if b.stopJanitor != nil {
+		b.stopJanitor()
+	}
+	if b.unregisterDB != nil {
+		b.unregisterDB()
+	}
+	if b.store != nil {
+		if err := b.store.Close(); err != nil {
+			log.Error("closing the database pool", "err", err)
+		}
+	}
+	if b.cluster != nil {
+		if err := b.cluster.Stop(); err != nil {
+			log.Error("stopping embedded PostgreSQL", "err", err)
+		}
+	}
+}
