@@ -40,6 +40,9 @@ type Options struct {
 	MaxComplexity int
 	// MaxDepth is the deepest nesting of fields allowed; 0 means DefaultMaxDepth.
 	MaxDepth int
+	// DisableFastPath sends every GraphQL operation through gqlgen's executor
+	// (tests compare the two).
+	DisableFastPath bool
 	// Observe is told of every finished request (metrics.ObserveHTTP); nil: nobody.
 	Observe httpmw.Observer
 	// RequestTimeout is every request's deadline, propagated to SQL (0: none).
@@ -120,6 +123,9 @@ func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options)
 	srv.Use(depthLimit{limit: o.MaxDepth})
 	srv.Use(&costLimit{limit: o.MaxComplexity})
 	srv.Use(&rateCharge{})
+	if !o.DisableFastPath {
+		srv.Use(fastPath{res: res})
+	}
 	srv.SetErrorPresenter(res.ErrorPresenter(httpmw.RequestIDFrom))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		res.Log.ErrorContext(ctx, "panic in resolver", "panic", p, "request_id", httpmw.RequestIDFrom(ctx))
