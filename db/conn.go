@@ -96,8 +96,41 @@ func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driv
 	return &countingTx{Tx: tx, ctx: ctx, conn: c}, nil
 }
 
+// PrepareContext is not counted: preparing is part of a statement's first
+// execution, which countingStmt counts.
 func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	st, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return &countingStmt{Stmt: st, conn: c}, nil
+}
+
+// countingStmt counts each execution of a prepared statement.
+type countingStmt struct {
+	driver.Stmt
+	conn *countingConn
+}
+
+func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	start := time.Now()
+	rows, err := s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+	s.conn.done(ctx, start, err)
+	return rows, err
+}
+
+func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	start := time.Now()
+	res, err := s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+	s.conn.done(ctx, start, err)
+	return res, err
+}
+
+func (s *countingStmt) CheckNamedValue(nv *driver.NamedValue) error {
+	if ch, ok := s.Stmt.(driver.NamedValueChecker); ok {
+		return ch.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
 }
 
 func (c *countingConn) Ping(ctx context.Context) error {

@@ -18,6 +18,8 @@ type DB struct {
 	*sqlx.DB
 	// StatementTimeout bounds every API statement (0: none).
 	StatementTimeout time.Duration
+	// stmts are the prepared JSON queries (stmtcache.go).
+	stmts *stmtCache
 }
 
 // Queryer runs statements: a *DB or a *sqlx.Tx, so helpers compose in a transaction.
@@ -55,7 +57,7 @@ func Open(dsn string, o Options) (*DB, error) {
 	sqldb.SetMaxOpenConns(o.MaxOpenConns)
 	sqldb.SetMaxIdleConns(o.MaxOpenConns)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{DB: sqlx.NewDb(sqldb, "postgres"), StatementTimeout: o.StatementTimeout}, nil
+	return &DB{DB: sqlx.NewDb(sqldb, "postgres"), StatementTimeout: o.StatementTimeout, stmts: &stmtCache{}}, nil
 }
 
 // withParam adds a run-time parameter to a DSN of either form (lib/pq sends

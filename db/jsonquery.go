@@ -59,8 +59,10 @@ var columns = map[Table]map[string]string{
 }
 
 // tsExpr prints a timestamp as 2026-05-26T17:21:09.412000Z (NULL stays NULL).
+// The colons are quoted literals so that no ":name" appears in the SQL text
+// (pgbench, which replays our statements in bench/, reads those as variables).
 func tsExpr(col string) string {
-	return `to_char(` + col + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+	return `to_char(` + col + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"')`
 }
 
 // cursorExpr is the opaque GraphQL cursor of a row: unpadded base64url of
@@ -385,7 +387,18 @@ func QueryJSON(ctx context.Context, q Queryer, workspaceID string, roots []Root)
 		}
 		parts = append(parts, b.arg(r.Key)+"::text", expr)
 	}
+	// $1 is always referenced, so that PostgreSQL knows its type even when no
+	// table is read ({ __typename }).
+	query := `SELECT json_build_object(` + strings.Join(parts, ", ") + `)::text WHERE $1::text IS NOT NULL`
 	var out []byte
-	err := q.QueryRowxContext(ctx, `SELECT json_build_object(`+strings.Join(parts, ", ")+`)::text`, b.args...).Scan(&out)
+	stmt, err := preparedJSON(ctx, q, query)
+	if err != nil {
+		return nil, err
+	}
+	if stmt != nil {
+		err = stmt.QueryRowxContext(ctx, b.args...).Scan(&out)
+	} else {
+		err = q.QueryRowxContext(ctx, query, b.args...).Scan(&out)
+	}
 	return out, classify(err)
 }

@@ -24,7 +24,8 @@ const nestedContactsQuery = `{ customers(first: 20) { nodes { id
 func (e *env) statementsFor(key, query string) (int64, []byte) {
 	e.t.Helper()
 	var logged lockedBuffer
-	h := New(e.res, slog.New(slog.NewJSONHandler(&logged, nil)), Options{})
+	// The executor's loaders are under test here, not the fast path.
+	h := New(e.res, slog.New(slog.NewJSONHandler(&logged, nil)), Options{DisableFastPath: true})
 	b, _ := json.Marshal(map[string]any{"query": query})
 	req := httptest.NewRequest("POST", "/graphql", strings.NewReader(string(b)))
 	req.Header.Set("Content-Type", "application/json")

@@ -20,7 +20,7 @@ const q100cubed = `{ customers(first: 100) { nodes { id contacts(first: 100) { n
 func cost(t *testing.T, query string, vars map[string]any) int {
 	t.Helper()
 	es := graph.NewExecutableSchema(graph.Config{Complexity: complexityRoot()})
-	doc, errs := gqlparser.LoadQuery(es.Schema(), query)
+	doc, errs := gqlparser.LoadQueryWithRules(es.Schema(), query, nil)
 	if errs != nil {
 		t.Fatalf("%s: %v", query, errs)
 	}
@@ -139,7 +139,7 @@ func TestDepthLimit(t *testing.T) {
 func depthOf(t *testing.T, query string) (int, bool) {
 	t.Helper()
 	es := graph.NewExecutableSchema(graph.Config{})
-	doc, errs := gqlparser.LoadQuery(es.Schema(), query)
+	doc, errs := gqlparser.LoadQueryWithRules(es.Schema(), query, nil)
 	if errs != nil {
 		t.Fatalf("%v", errs)
 	}

@@ -22,7 +22,8 @@ import (
 func (e *env) countedGQL(t *testing.T, key, query string, vars map[string]any) (response, int64) {
 	t.Helper()
 	var logs bytes.Buffer
-	h := New(e.res, slog.New(slog.NewJSONHandler(&logs, nil)), Options{})
+	// The executor's loaders are under test here, not the fast path.
+	h := New(e.res, slog.New(slog.NewJSONHandler(&logs, nil)), Options{DisableFastPath: true})
 	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req := httptest.NewRequest("POST", "/graphql", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")

@@ -101,6 +101,37 @@ func (r *Resolver) FindCustomers(ctx context.Context, f CustomerFilter, a ListAr
 	return p, nil
 }
 
+// CustomersListJSON is FindCustomers as the store renders it: the REST list
+// envelope, ready to send. ok is false when the page holds a character the
+// store does not escape as rest's encoder does (U+2028, U+2029); the caller
+// then renders FindCustomers itself. Errors are FindCustomers'.
+func (r *Resolver) CustomersListJSON(ctx context.Context, f CustomerFilter, a ListArgs) (page []byte, ok bool, err error) {
+	who, err := identity(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	var v validation
+	enum(&v, "status", f.Status, model.AllCustomerStatus)
+	if err := v.err(); err != nil {
+		return nil, false, err
+	}
+	page, err = db.CustomersListJSON(ctx, r.DB, who.WorkspaceID, db.CustomerFilter{
+		Status: ptrEnumToREST(f.Status), Slug: f.Slug, Page: a.page()})
+	if err != nil {
+		return nil, false, invalidValue(err)
+	}
+	if bytes.Contains(page, lineSeparator) || bytes.Contains(page, paragraphSeparator) {
+		return nil, false, nil
+	}
+	return page, true, nil
+}
+
+// encoding/json always escapes these two; PostgreSQL never does.
+var (
+	lineSeparator      = []byte("\u2028")
+	paragraphSeparator = []byte("\u2029")
+)
+
 // CustomerConnection renders a page as a Relay connection.
 func CustomerConnection(p *CustomerPage) *model.CustomerConnection {
 	conn := &model.CustomerConnection{

@@ -43,7 +43,11 @@ func (r *Resolver) FastPath(ctx context.Context) (data json.RawMessage, ok bool)
 	}
 	out, err := db.QueryJSON(ctx, r.DB, who.WorkspaceID, roots)
 	if err != nil {
-		// The executor will meet the same trouble and report it properly.
+		// The executor meets the same trouble and reports it properly; a
+		// failure of the statement itself is worth an operator's look.
+		if k := db.KindOf(err); k != db.Unavailable && k != db.Canceled {
+			r.Log.WarnContext(ctx, "fast path failed; using the executor", "err", err.Error())
+		}
 		return nil, false
 	}
 	if needsNormalizing(out) {

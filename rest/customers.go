@@ -88,7 +88,13 @@ func (a *API) listCustomers(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	p, err := a.res.FindCustomers(r.Context(), resolvers.CustomerFilter{Status: status, Slug: strParam(q, "slug")}, args)
+	f := resolvers.CustomerFilter{Status: status, Slug: strParam(q, "slug")}
+	if page, ok, err := a.res.CustomersListJSON(r.Context(), f, args); err != nil {
+		return result{}, err
+	} else if ok {
+		return result{http.StatusOK, rawJSON(page)}, nil
+	}
+	p, err := a.res.FindCustomers(r.Context(), f, args)
 	if err != nil {
 		return result{}, err
 	}

@@ -17,12 +17,19 @@ type result struct {
 	body   any
 }
 
+// rawJSON is a body already encoded exactly as WriteJSON would encode it.
+type rawJSON []byte
+
 // handle adapts a handler that returns a result or an error.
 func (a *API) handle(fn func(r *http.Request) (result, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		res, err := fn(r)
 		if err != nil {
 			a.Fail(w, r, err)
+			return
+		}
+		if raw, ok := res.body.(rawJSON); ok {
+			WriteRaw(w, res.status, raw)
 			return
 		}
 		WriteJSON(w, res.status, res.body)
