@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -31,6 +32,25 @@ func intEnv(name string, def int) int {
 		return n
 	}
 	return def
+}
+
+// Garbage-collector defaults for serving. The server keeps little alive
+// (tens of MB), so collecting at every 4× growth instead of 2× cuts the GC's
+// CPU by more than a third on large responses (BenchmarkQ2 with GOGC=400: 1.25
+// against 2.04 ms of CPU per request), and a soft limit keeps the process
+// well under 150 MB. An operator's GOGC or GOMEMLIMIT wins.
+const (
+	serveGCPercent   = 400
+	serveMemoryLimit = 120 << 20
+)
+
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(serveMemoryLimit)
+	}
 }
 
 func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
@@ -57,6 +77,7 @@ func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
 	if c.RequestTimeout > 0 && c.HTTP.WriteTimeout > 0 && c.RequestTimeout >= c.HTTP.WriteTimeout {
 		return errors.New("serve: --request-timeout must be shorter than --write-timeout, or clients see a cut connection instead of a 503")
 	}
+	tuneGC()
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	limiter, closeLimiter, err := newLimiter(ctx, c.RedisURL, log)

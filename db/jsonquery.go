@@ -272,6 +272,16 @@ func (b *jsonBuilder) conn(c *Conn, parent string, parentTable Table) (string, e
 		where = append(where, t+".created_at < "+b.arg(*c.Before))
 	}
 	limit := strconv.Itoa(c.Limit)
+	if !c.needsLookahead() {
+		// Nothing asks whether more rows follow: fetch the page alone.
+		fields, err := b.connFields(c, t, "true", limit)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf(`(SELECT json_build_object(%s) FROM (
+			SELECT %s.* FROM %s %s WHERE %s ORDER BY %s.created_at DESC LIMIT %d) %s)`,
+			fields, t, c.Table, t, strings.Join(where, " AND "), t, c.Limit, t), nil
+	}
 	inPage := "(" + t + ".rn <= " + limit + ")"
 	fields, err := b.connFields(c, t, inPage, limit)
 	if err != nil {
@@ -281,6 +291,22 @@ func (b *jsonBuilder) conn(c *Conn, parent string, parentTable Table) (string, e
 		SELECT %s.*, row_number() OVER (ORDER BY %s.created_at DESC) AS rn FROM %s %s
 		WHERE %s ORDER BY %s.created_at DESC LIMIT %d) %s)`,
 		fields, t, t, c.Table, t, strings.Join(where, " AND "), t, c.Limit+1, t), nil
+}
+
+// needsLookahead reports whether the connection builds hasNextPage, which
+// takes one row beyond the page.
+func (c *Conn) needsLookahead() bool {
+	for _, f := range c.Fields {
+		if f.Kind != ConnPageInfo {
+			continue
+		}
+		for _, p := range f.Sub {
+			if p.Name == "hasNextPage" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (b *jsonBuilder) connFields(c *Conn, t, inPage, limit string) (string, error) {
