@@ -26,7 +26,7 @@ test: postgres redis
 FUZZTIME     ?= 30s
 FUZZPARALLEL ?= 1
 FUZZ_TARGETS := ./rest:FuzzCustomerBody ./rest:FuzzListQuery ./resolvers:FuzzParseRef \
-	./resolvers:FuzzCursor ./auth:FuzzParseKey ./auth:FuzzBearerToken \
+	./resolvers:FuzzCursor ./resolvers:FuzzValidEmail ./auth:FuzzParseKey ./auth:FuzzBearerToken \
 	./httpapi:FuzzRESTCustomers ./httpapi:FuzzGraphQL
 
 fuzz: postgres
