@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -30,10 +31,22 @@ func TestMetricsListener(t *testing.T) {
 	if metricsAddr == "" {
 		t.Fatalf("no metrics listener logged:\n%s", s.logs())
 	}
-	do := func(method, path, body string) int {
+	// A standard test key (30 a minute) to be refused once.
+	cmd := exec.Command(binary(t), "keys", "create", "--workspace", "metered", "--test")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("keys create: %v", err)
+	}
+	limited := strings.TrimSpace(string(out))
+	doAs := func(key, method, path, body string, headers ...string) int {
 		req, _ := http.NewRequest(method, "http://"+s.addr+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set("Content-Type", "application/json")
+		for _, h := range headers {
+			name, value, _ := strings.Cut(h, ": ")
+			req.Header.Set(name, value)
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -42,8 +55,23 @@ func TestMetricsListener(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if st := do("POST", "/api/v1/customers", `{"name":"Metered"}`); st != 201 {
+	do := func(method, path, body string, headers ...string) int {
+		return doAs(key, method, path, body, headers...)
+	}
+	if st := do("POST", "/api/v1/customers", `{"name":"Metered"}`, "Idempotency-Key: m-1"); st != 201 {
 		t.Fatalf("create: %d", st)
+	}
+	if st := do("POST", "/api/v1/customers", `{"name":"Metered"}`, "Idempotency-Key: m-1"); st != 201 {
+		t.Fatalf("replay: %d", st)
+	}
+	refused := 0
+	for i := 0; i < 31; i++ {
+		if doAs(limited, "GET", "/api/v1/me", "") == http.StatusTooManyRequests {
+			refused++
+		}
+	}
+	if refused != 1 {
+		t.Fatalf("%d of 31 requests refused for a 30-a-minute key, want 1", refused)
 	}
 	do("GET", "/api/v1/customers", "")
 	do("POST", "/graphql", `{"query":"{ customers(first: 5) { edges { node { id } } } }"}`)
@@ -59,15 +87,16 @@ func TestMetricsListener(t *testing.T) {
 	resp.Body.Close()
 	body := string(b)
 	for _, want := range []string{
-		`pivotal_http_requests_total{method="POST",route="/api/v1/customers",status="201"} 1`,
+		`pivotal_http_requests_total{method="POST",route="/api/v1/customers",status="201"} 2`,
 		`pivotal_http_request_duration_seconds_bucket{method="GET",route="/api/v1/customers",status="200",le=`,
 		`pivotal_http_requests_total{method="POST",route="/graphql",status="200"} 1`,
 		`pivotal_sql_statements_total{outcome="ok"}`,
 		`pivotal_sql_statement_duration_seconds_count`,
 		`go_sql_open_connections{db_name="pivotal"}`,
 		`go_sql_wait_count_total{db_name="pivotal"}`,
-		`pivotal_rate_limit_rejections_total 0`,
-		`pivotal_idempotent_replays_total 0`,
+		`pivotal_rate_limit_rejections_total 1`,
+		`pivotal_idempotent_replays_total 1`,
+		`pivotal_rate_limit_fail_open_total 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)

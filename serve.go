@@ -226,6 +226,7 @@ func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter
 		log.Warn("database lost while migrating; retrying", "err", err.Error())
 	}
 	res := resolvers.New(store, log)
+	res.Hooks.IdempotentReplay = metrics.IdempotentReplays.Inc
 	var uiHeaders map[string]string
 	if c.Demo {
 		key, err := seedDemo(ctx, res)

@@ -24,6 +24,7 @@ import (
 
 	"pivotal/db"
 	"pivotal/httpmw"
+	"pivotal/metrics"
 	"pivotal/ratelimit"
 )
 
@@ -223,7 +224,7 @@ func ensureDatabase(ctx context.Context, adminURL, name string) error {
 func newLimiter(ctx context.Context, url string, log *slog.Logger) (*ratelimit.Limiter, func(), error) {
 	if url == "" {
 		log.Info("rate limits kept in memory (set REDIS_URL to share them between instances)")
-		return ratelimit.NewLimiter(ratelimit.NewMemory(), log), func() {}, nil
+		return metered(ratelimit.NewLimiter(ratelimit.NewMemory(), log)), func() {}, nil
 	}
 	r, err := ratelimit.NewRedis(url)
 	if err != nil {
@@ -236,7 +237,14 @@ func newLimiter(ctx context.Context, url string, log *slog.Logger) (*ratelimit.L
 	} else {
 		log.Info("rate limits kept in Redis")
 	}
-	return ratelimit.NewLimiter(r, log), func() { r.Close() }, nil
+	return metered(ratelimit.NewLimiter(r, log)), func() { r.Close() }, nil
+}
+
+// metered counts the limiter's refusals and failures in the metrics.
+func metered(l *ratelimit.Limiter) *ratelimit.Limiter {
+	l.OnReject = metrics.RateLimitRejections.Inc
+	l.OnFailOpen = metrics.RateLimitFailOpen.Inc
+	return l
 }
 
 // splitList splits a comma-separated list, dropping empty items.

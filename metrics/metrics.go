@@ -66,11 +66,18 @@ var (
 		Name: "pivotal_idempotent_replays_total",
 		Help: "Responses replayed from the idempotency store instead of re-executing the request.",
 	})
+
+	// RateLimitFailOpen counts requests let through unmetered because the
+	// rate-limit store (Redis) failed.
+	RateLimitFailOpen = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "pivotal_rate_limit_fail_open_total",
+		Help: "Requests let through unmetered because the rate-limit store failed.",
+	})
 )
 
 func init() {
 	Registry.MustRegister(HTTPRequests, HTTPDuration, SQLStatements, SQLDuration, LoaderBatchSize,
-		RateLimitRejections, IdempotentReplays,
+		RateLimitRejections, IdempotentReplays, RateLimitFailOpen,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }
 

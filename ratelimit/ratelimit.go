@@ -7,7 +7,6 @@ package ratelimit
 
 import (
 	"context"
-	"expvar"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -79,13 +78,13 @@ type Store interface {
 	Take(ctx context.Context, key string, limit, cost int) (Result, error)
 }
 
-// storeFailures counts failed-open charges in this process (expvar metric).
-var storeFailures = expvar.NewInt("pivotal_ratelimit_store_failures_total")
-
 // Limiter charges keys according to their tier.
 type Limiter struct {
 	store Store
 	log   *slog.Logger
+	// OnReject and OnFailOpen, when set, are told of every refused charge and
+	// of every charge let through because the store failed (metrics).
+	OnReject, OnFailOpen func()
 	// failures counts this limiter's failed-open charges.
 	failures atomic.Int64
 	// skipUntil (Unix nanoseconds) skips a failing store for a moment, so that
@@ -131,12 +130,17 @@ func (l *Limiter) Charge(ctx context.Context, id *auth.Identity, cost int) *Resu
 		l.failOpen(err)
 		return nil
 	}
+	if !res.Allowed && l.OnReject != nil {
+		l.OnReject()
+	}
 	return &res
 }
 
 func (l *Limiter) failOpen(err error) {
 	l.failures.Add(1)
-	storeFailures.Add(1)
+	if l.OnFailOpen != nil {
+		l.OnFailOpen()
+	}
 	l.warnMu.Lock()
 	defer l.warnMu.Unlock()
 	if err == nil || time.Since(l.lastWarn) < 10*time.Second {

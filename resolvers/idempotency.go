@@ -111,6 +111,9 @@ func (r *Resolver) ClaimIdempotencyKey(ctx context.Context, req IdempotentReques
 	case string(held.RequestHash) != string(hash[:]):
 		return nil, nil, errKeyReused
 	case held.State == db.IdemCompleted:
+		if r.Hooks.IdempotentReplay != nil {
+			r.Hooks.IdempotentReplay()
+		}
 		return nil, &StoredResponse{Status: *held.Status, Body: held.Body}, nil
 	case held.State == db.IdemExecuted && held.LeaseExpired:
 		return nil, nil, errKeyLost

@@ -12,8 +12,9 @@ import (
 
 // Resolver is the dependency-injection point of the application layer.
 type Resolver struct {
-	DB  *db.DB
-	Log *slog.Logger
+	DB    *db.DB
+	Log   *slog.Logger
+	Hooks Hooks
 
 	unavailable unavailableLog
 }
@@ -24,4 +25,11 @@ func New(store *db.DB, log *slog.Logger) *Resolver {
 		log = slog.Default()
 	}
 	return &Resolver{DB: store, Log: log}
+}
+
+// Hooks let the server count application events (metrics) without this
+// package knowing how they are recorded. Nil hooks are skipped.
+type Hooks struct {
+	// IdempotentReplay is called for every response replayed for a repeated key.
+	IdempotentReplay func()
 }
