@@ -676,7 +676,7 @@ func (c *Cluster) startChild(ctx context.Context) error {
 	cmd := c.command(context.Background(), "postgres", "-D", c.dir)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr.Setpgid = true
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	dieWithParent(cmd.SysProcAttr)
 	exited := make(chan struct{})
 	started := make(chan error, 1)
 	var waitErr error

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package db
+
+import "syscall"
+
+// dieWithParent is Linux's parent-death signal; elsewhere a throwaway server
+// is stopped by Stop, as the tests' Main always does.
+func dieWithParent(*syscall.SysProcAttr) {}
