@@ -11,11 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"runtime"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -32,10 +29,6 @@ const pgPort = 5432
 const maxSocketDir = 107 - len("/.s.PGSQL.5432")
 
 const installHint = "PostgreSQL server binaries (initdb, postgres, pg_ctl) not found in PATH or /usr/lib/postgresql/*/bin; install them with: sudo apt-get install -y postgresql"
-
-// libDirGlob is where Debian and Ubuntu install the server binaries; a variable so
-// that tests can point it elsewhere.
-var libDirGlob = "/usr/lib/postgresql/*/bin"
 
 // Cluster is a private PostgreSQL server in a data directory of its own.
 type Cluster struct {
@@ -57,15 +50,6 @@ type Cluster struct {
 	mu      sync.Mutex
 	stopped bool
 	stopErr error
-}
-
-// osUser is the operating-system user that owns the data directory and runs
-// initdb, pg_ctl and postgres.
-type osUser struct {
-	name     string
-	uid, gid int
-	home     string
-	cred     *syscall.Credential // nil when the commands run as the current user
 }
 
 // StartCluster starts (initdb first if the directory holds no cluster; reuse it
@@ -136,32 +120,6 @@ func (c *Cluster) Stop() error {
 	return err
 }
 
-// FindPostgresBin returns the directory holding initdb, postgres and pg_ctl: the
-// one of initdb in PATH first, then the highest version of /usr/lib/postgresql/*/bin.
-func FindPostgresBin() (string, error) {
-	if p, err := exec.LookPath("initdb"); err == nil {
-		if p, err = filepath.Abs(p); err == nil {
-			dirs := []string{filepath.Dir(p)}
-			if resolved, err := filepath.EvalSymlinks(p); err == nil {
-				dirs = append(dirs, filepath.Dir(resolved))
-			}
-			for _, d := range dirs {
-				if hasServerBins(d) {
-					return d, nil
-				}
-			}
-		}
-	}
-	dirs, _ := filepath.Glob(libDirGlob)
-	sort.Slice(dirs, func(i, j int) bool { return versionLess(dirs[j], dirs[i]) })
-	for _, d := range dirs {
-		if hasServerBins(d) {
-			return d, nil
-		}
-	}
-	return "", errors.New(installHint)
-}
-
 func startCluster(ctx context.Context, dir string, log *slog.Logger, throwaway bool) (*Cluster, error) {
 	began := time.Now()
 	if log == nil {
@@ -226,303 +184,6 @@ func startCluster(ctx context.Context, dir string, log *slog.Logger, throwaway b
 	log.Info("postgres started", "dir", abs, "socket", c.sockDir, "bin", c.bin,
 		"initdb", fresh, "throwaway", throwaway, "elapsed", time.Since(began).Round(time.Millisecond))
 	return c, nil
-}
-
-// serverUser is who runs the server: the current user, or the postgres system
-// user when we are root, because PostgreSQL refuses to run as root.
-func serverUser() (*osUser, error) {
-	if os.Geteuid() != 0 {
-		u, err := user.Current()
-		if err != nil {
-			return nil, fmt.Errorf("postgres: current user: %w", err)
-		}
-		return &osUser{name: u.Username, uid: os.Geteuid(), gid: os.Getegid(), home: u.HomeDir}, nil
-	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return nil, fmt.Errorf("postgres: running as root, and PostgreSQL refuses to run as root, "+
-			"but there is no postgres system user to run it as (%v); install the server with: "+
-			"sudo apt-get install -y postgresql (which creates the user), or run as an unprivileged user", err)
-	}
-	uid, err1 := strconv.Atoi(u.Uid)
-	gid, err2 := strconv.Atoi(u.Gid)
-	if err := errors.Join(err1, err2); err != nil {
-		return nil, fmt.Errorf("postgres: user postgres: %w", err)
-	}
-	cred := &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-	if ids, err := u.GroupIds(); err == nil {
-		for _, id := range ids {
-			if g, err := strconv.Atoi(id); err == nil {
-				cred.Groups = append(cred.Groups, uint32(g))
-			}
-		}
-	}
-	return &osUser{name: u.Username, uid: uid, gid: gid, home: u.HomeDir, cred: cred}, nil
-}
-
-// prepareDir creates the data directory if needed and reports whether it holds
-// no cluster yet. An existing cluster must belong to the user that will run it.
-func (c *Cluster) prepareDir() (fresh bool, err error) {
-	if err := os.MkdirAll(filepath.Dir(c.dir), 0o755); err != nil {
-		return false, fmt.Errorf("postgres: %w", err)
-	}
-	if err := os.Mkdir(c.dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return false, fmt.Errorf("postgres: %w", err)
-	}
-	st, err := os.Stat(c.dir)
-	if err != nil {
-		return false, fmt.Errorf("postgres: %w", err)
-	}
-	if !st.IsDir() {
-		return false, fmt.Errorf("postgres: data directory %s is not a directory", c.dir)
-	}
-	owner := int(st.Sys().(*syscall.Stat_t).Uid)
-	if owner != c.runAs.uid && (c.runAs.cred == nil || owner != 0) {
-		return false, fmt.Errorf("postgres: data directory %s belongs to %s, but the server would run as %s; "+
-			"run as %[2]s, or use another directory", c.dir, userName(owner), c.runAs.name)
-	}
-	if c.runAs.cred != nil {
-		if err := reachable(c.dir, c.runAs); err != nil {
-			return false, err
-		}
-	}
-	if _, err := os.Stat(filepath.Join(c.dir, "PG_VERSION")); err == nil {
-		if owner != c.runAs.uid {
-			return false, fmt.Errorf("postgres: data directory %s holds a cluster owned by %s, not %s",
-				c.dir, userName(owner), c.runAs.name)
-		}
-		return false, nil
-	}
-	entries, err := os.ReadDir(c.dir)
-	if err != nil {
-		return false, fmt.Errorf("postgres: %w", err)
-	}
-	if len(entries) > 0 {
-		return false, fmt.Errorf("postgres: %s is not empty and holds no PostgreSQL cluster (no PG_VERSION); "+
-			"use an empty or new directory", c.dir)
-	}
-	if c.runAs.cred != nil {
-		if err := os.Chown(c.dir, c.runAs.uid, c.runAs.gid); err != nil {
-			return false, fmt.Errorf("postgres: %w", err)
-		}
-	}
-	return true, nil
-}
-
-// reachable checks, for a server run as u by root, that u may traverse every
-// parent of dir: PostgreSQL cannot use a data directory under, say, /root (0700).
-func reachable(dir string, u *osUser) error {
-	var parents []string
-	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
-		parents = append(parents, p)
-		if p == filepath.Dir(p) {
-			break
-		}
-	}
-	for i := len(parents) - 1; i >= 0; i-- {
-		p := parents[i]
-		st, err := os.Stat(p)
-		if err != nil {
-			return fmt.Errorf("postgres: %w", err)
-		}
-		sys := st.Sys().(*syscall.Stat_t)
-		perm := st.Mode().Perm()
-		var ok bool
-		switch {
-		case int(sys.Uid) == u.uid:
-			ok = perm&0o100 != 0
-		case inGroup(sys.Gid, u.cred):
-			ok = perm&0o010 != 0
-		default:
-			ok = perm&0o001 != 0
-		}
-		if !ok {
-			return fmt.Errorf("postgres: running as root, so PostgreSQL runs as the %s user, which cannot reach "+
-				"%s: %s is mode %#o owned by %s; use a data directory it can reach (e.g. under /tmp or /var/lib) "+
-				"or allow it through with: chmod o+x %[3]s", u.name, dir, p, uint32(perm), userName(int(sys.Uid)))
-		}
-	}
-	return nil
-}
-
-func inGroup(gid uint32, cred *syscall.Credential) bool {
-	if gid == cred.Gid {
-		return true
-	}
-	for _, g := range cred.Groups {
-		if g == gid {
-			return true
-		}
-	}
-	return false
-}
-
-func userName(uid int) string {
-	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
-		return u.Username
-	}
-	return "uid " + strconv.Itoa(uid)
-}
-
-// reuse adopts a server that is already running on c.dir. A postmaster.pid whose
-// pid is dead is left to postgres; one whose pid now belongs to another process
-// (pids are reused, e.g. after a container restart) is removed, because postgres
-// would refuse to start while that process lives.
-func (c *Cluster) reuse(ctx context.Context) (bool, error) {
-	pidFile := filepath.Join(c.dir, "postmaster.pid")
-	lines, err := readPidFile(pidFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("postgres: %w", err)
-	}
-	pid, _ := strconv.Atoi(lines[0])
-	if pid <= 0 || !processAlive(pid) {
-		return false, nil
-	}
-	cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
-	if zombie(pid) || err == nil && !sameDir(cwd, c.dir) {
-		c.log.Warn("removing stale postmaster.pid: its pid is not a server on this directory", "dir", c.dir, "pid", pid)
-		if err := os.Remove(pidFile); err != nil {
-			return false, fmt.Errorf("postgres: removing stale %s: %w", pidFile, err)
-		}
-		return false, nil
-	}
-	// The socket lines appear once the server has opened its socket.
-	deadline := time.Now().Add(10 * time.Second)
-	for len(lines) < 5 || lines[4] == "" {
-		if time.Now().After(deadline) {
-			return false, fmt.Errorf("postgres: a server (pid %d) runs on %s but has no unix socket; stop it with: pg_ctl stop -D %s",
-				pid, c.dir, c.dir)
-		}
-		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
-			return false, err
-		}
-		if lines, err = readPidFile(pidFile); errors.Is(err, fs.ErrNotExist) {
-			return false, nil // it stopped meanwhile
-		} else if err != nil {
-			return false, fmt.Errorf("postgres: %w", err)
-		}
-	}
-	c.port, _ = strconv.Atoi(lines[3])
-	c.sockDir = lines[4]
-	c.superuser = c.runAs.name
-	if err := pingServer(ctx, c.URL("postgres"), 10*time.Second, nil); err != nil {
-		return false, fmt.Errorf("postgres: a server (pid %d) runs on %s but does not answer on %s: %w",
-			pid, c.dir, c.sockDir, err)
-	}
-	c.log.Info("postgres already running, reusing it", "dir", c.dir, "pid", pid, "socket", c.sockDir)
-	return true, nil
-}
-
-func readPidFile(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	lines := strings.Split(string(b), "\n")
-	for i := range lines {
-		lines[i] = strings.TrimSpace(lines[i])
-	}
-	return lines, nil
-}
-
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
-// zombie reports whether pid has exited but not been reaped (its parent died and
-// nothing reaps orphans, as in some containers); postgres would take it for alive.
-func zombie(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	return i >= 0 && len(b) > i+2 && b[i+2] == 'Z'
-}
-
-func sameDir(a, b string) bool {
-	if ra, err := filepath.EvalSymlinks(a); err == nil {
-		a = ra
-	}
-	if rb, err := filepath.EvalSymlinks(b); err == nil {
-		b = rb
-	}
-	return filepath.Clean(a) == filepath.Clean(b)
-}
-
-// binFor finds the server binaries, preferring the major version that created an
-// existing cluster when the default ones are another version.
-func binFor(dir string) (string, error) {
-	bin, err := FindPostgresBin()
-	if err != nil {
-		return "", err
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "PG_VERSION"))
-	if err != nil {
-		return bin, nil
-	}
-	want := strings.TrimSpace(string(b))
-	if have := majorVersion(bin); have == want || have == "" {
-		return bin, nil
-	}
-	alt := strings.Replace(libDirGlob, "*", want, 1)
-	if hasServerBins(alt) {
-		return alt, nil
-	}
-	return "", fmt.Errorf("postgres: %s holds a PostgreSQL %s cluster but the binaries in %s are version %s; "+
-		"install version %s (sudo apt-get install -y postgresql-%[2]s) or use a new data directory",
-		dir, want, bin, majorVersion(bin), want)
-}
-
-// majorVersion runs "postgres -V" ("postgres (PostgreSQL) 15.4 (Debian …)") and
-// returns the major version as PG_VERSION spells it ("15", or "9.6").
-func majorVersion(bin string) string {
-	out, err := exec.Command(filepath.Join(bin, "postgres"), "-V").Output()
-	if err != nil {
-		return ""
-	}
-	_, v, ok := strings.Cut(string(out), ") ")
-	if !ok {
-		return ""
-	}
-	if f := strings.Fields(v); len(f) > 0 {
-		v = f[0]
-	}
-	parts := strings.Split(v, ".")
-	if len(parts) > 1 && parts[0] == "9" {
-		return parts[0] + "." + parts[1]
-	}
-	return parts[0]
-}
-
-func hasServerBins(dir string) bool {
-	for _, name := range []string{"initdb", "postgres", "pg_ctl"} {
-		st, err := os.Stat(filepath.Join(dir, name))
-		if err != nil || !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// versionLess orders /usr/lib/postgresql/<version>/bin by version number.
-func versionLess(a, b string) bool {
-	va, vb := strings.Split(filepath.Base(filepath.Dir(a)), "."), strings.Split(filepath.Base(filepath.Dir(b)), ".")
-	for i := 0; i < len(va) && i < len(vb); i++ {
-		na, erra := strconv.Atoi(va[i])
-		nb, errb := strconv.Atoi(vb[i])
-		if erra != nil || errb != nil {
-			return va[i] < vb[i]
-		}
-		if na != nb {
-			return na < nb
-		}
-	}
-	return len(va) < len(vb)
 }
 
 func (c *Cluster) initdb(ctx context.Context, throwaway bool) error {
@@ -616,16 +277,6 @@ max_connections = %d
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: %w", err)
-	}
-	return nil
-}
-
-func (c *Cluster) giveToServerUser(path string) error {
-	if c.runAs.cred == nil {
-		return nil
-	}
-	if err := os.Chown(path, c.runAs.uid, c.runAs.gid); err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
 	return nil
