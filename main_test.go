@@ -16,7 +16,13 @@ import (
 	"pivotal/db/dbtest"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+func TestMain(m *testing.M) {
+	code := dbtest.Run(m)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // cli runs the binary's entry point in-process and returns its stdout.
 func cli(t *testing.T, env map[string]string, args ...string) (string, error) {

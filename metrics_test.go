@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -32,13 +31,7 @@ func TestMetricsListener(t *testing.T) {
 		t.Fatalf("no metrics listener logged:\n%s", s.logs())
 	}
 	// A standard test key (30 a minute) to be refused once.
-	cmd := exec.Command(binary(t), "keys", "create", "--workspace", "metered", "--test")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("keys create: %v", err)
-	}
-	limited := strings.TrimSpace(string(out))
+	limited := binCLI(t, []string{"DATABASE_URL=" + url}, "keys", "create", "--workspace", "metered", "--test")
 	doAs := func(key, method, path, body string, headers ...string) int {
 		req, _ := http.NewRequest(method, "http://"+s.addr+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+key)

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,101 +17,29 @@ import (
 	"pivotal/ratelimit/redistest"
 )
 
-// buildBinary builds the pivotal binary from the module root into dir.
-func buildBinary(t *testing.T, dir string) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	bin := filepath.Join(dir, "pivotal")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// instance is one running `pivotal serve`.
+// instance is one of several `pivotal serve` processes sharing a database.
 type instance struct {
 	name string
 	url  string
-	cmd  *exec.Cmd
-	logs *syncBuffer
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// startInstance runs `pivotal serve` on a free port and waits until it
-// serves the API (it listens at once and answers 503 until the database is up).
-func startInstance(t *testing.T, name, bin string, env []string) *instance {
+// startInstance runs `pivotal serve` (startServer) and waits until it serves
+// the API; when the test ends it must exit cleanly on SIGTERM.
+func startInstance(t *testing.T, name string, env []string) *instance {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), append(env, "PIVOTAL_LOG_FORMAT=json")...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	in := &instance{name: name, cmd: cmd, logs: &syncBuffer{}}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(in.logs, line)
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
-				addr <- rec.Addr
-			}
-		}
-	}()
+	s := startServer(t, append(env, "PIVOTAL_LOG_FORMAT=json"))
+	s.waitReady(t)
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-			// A clean exit: in-flight requests drained, the janitor stopped.
-			if code := cmd.ProcessState.ExitCode(); code != 0 {
-				t.Errorf("%s exited with %d after SIGTERM", name, code)
-			}
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Errorf("%s did not stop within 20s of SIGTERM", name)
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		// A clean exit: in-flight requests drained, the janitor stopped.
+		if err := s.exit(t, 20*time.Second); err != nil {
+			t.Errorf("%s exited with %v after SIGTERM", name, err)
 		}
 		if t.Failed() {
-			t.Logf("%s logs:\n%s", name, in.logs.String())
+			t.Logf("%s logs:\n%s", name, s.logs())
 		}
 	})
-	select {
-	case a := <-addr:
-		in.url = "http://" + a
-	case <-time.After(60 * time.Second):
-		t.Fatalf("%s did not start:\n%s", name, in.logs.String())
-	}
-	waitHTTP(t, in.url+"/api/health/deep")
-	return in
+	return &instance{name: name, url: "http://" + s.addr}
 }
 
 type reply struct {
@@ -148,9 +73,9 @@ func (in *instance) do(t *testing.T, method, path, key, body string, headers ...
 }
 
 // binCLI runs a subcommand of the built binary and returns its stdout.
-func binCLI(t *testing.T, bin string, env []string, args ...string) string {
+func binCLI(t *testing.T, env []string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -169,14 +94,13 @@ func TestTwoInstances(t *testing.T) {
 		t.Skip("builds and runs the server binary")
 	}
 	redis := redistest.Start(t)
-	bin := buildBinary(t, t.TempDir())
 	env := []string{"DATABASE_URL=" + dbtest.NewDatabase(t), "REDIS_URL=" + redis.URL}
 	newKey := func(name string) string {
-		return binCLI(t, bin, env, "keys", "create", "--workspace", "acme", "--name", name)
+		return binCLI(t, env, "keys", "create", "--workspace", "acme", "--name", name)
 	}
 	revoked, idem, limited := newKey("revoked"), newKey("idempotent"), newKey("limited")
-	a := startInstance(t, "A", bin, env)
-	b := startInstance(t, "B", bin, env)
+	a := startInstance(t, "A", env)
+	b := startInstance(t, "B", env)
 
 	// Revocation through the CLI: the next request on either instance is refused.
 	for _, in := range []*instance{a, b} {
@@ -184,7 +108,7 @@ func TestTwoInstances(t *testing.T) {
 			t.Fatalf("%s before revoke: %d %s", in.name, r.status, r.body)
 		}
 	}
-	t.Log(binCLI(t, bin, env, "keys", "revoke", revoked))
+	t.Log(binCLI(t, env, "keys", "revoke", revoked))
 	for _, in := range []*instance{b, a} {
 		r := in.do(t, "GET", "/api/v1/me", revoked, "")
 		if r.status != 401 || !strings.Contains(r.body, `"code":"api_key_revoked"`) {

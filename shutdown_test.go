@@ -25,11 +25,13 @@ import (
 
 var (
 	buildOnce sync.Once
+	binDir    string
 	binPath   string
 	buildErr  error
 )
 
-// binary builds the pivotal command once per test run.
+// binary builds the pivotal command once per test run, for every test of this
+// package that runs it as a process; TestMain removes it.
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -38,7 +40,7 @@ func binary(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "pivotal")
+		binDir, binPath = dir, filepath.Join(dir, "pivotal")
 		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
@@ -277,16 +279,10 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 }
 
-// createKey makes an API key through the same command operators use.
+// createKey makes an unlimited API key through the command operators use.
 func createKey(t *testing.T, url string) string {
 	t.Helper()
-	cmd := exec.Command(binary(t), "keys", "create", "--workspace", "shutdown", "--tier", "unlimited")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("keys create: %v", err)
-	}
-	return strings.TrimSpace(string(out))
+	return binCLI(t, []string{"DATABASE_URL=" + url}, "keys", "create", "--workspace", "shutdown", "--tier", "unlimited")
 }
 
 // With the embedded PostgreSQL, SIGTERM drains HTTP first, then closes the pool

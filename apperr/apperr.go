@@ -97,6 +97,11 @@ func InvalidJSON(message string) *Error {
 	return &Error{Kind: Invalid, Code: "invalid_json", Message: message}
 }
 
+// BodyTooLarge is the 413 for a request body over the 1 MiB limit (spec §8).
+func BodyTooLarge() *Error {
+	return &Error{Kind: TooLarge, Code: "body_too_large", Message: "The request body must be at most 1 MiB."}
+}
+
 // NotFoundError is the 404 for an object kind: customer_not_found and so on.
 func NotFoundError(object string) *Error {
 	return &Error{Kind: NotFound, Code: object + "_not_found", Message: fmt.Sprintf("No such %s.", strings.ReplaceAll(object, "_", " "))}

@@ -106,32 +106,7 @@ func TestContactPagination(t *testing.T) {
 			e.newContact(key, other, fmt.Sprintf(`{"name":"o%02d","email":"o%02d@birch.example"}`, i, i))
 		}
 	}
-	var seen []string
-	cursor, pages := "", 0
-	for {
-		path := "/api/v1/customers/" + cust + "/contacts?limit=10"
-		if cursor != "" {
-			path += "&cursor=" + cursor
-		}
-		r := e.do("GET", path, key, "")
-		r.expect(t, 200, "")
-		body := r.json(t)
-		data := body["data"].([]any)
-		for _, d := range data {
-			seen = append(seen, d.(map[string]any)["name"].(string))
-		}
-		pages++
-		if body["has_more"] != true {
-			if body["next_cursor"] != nil {
-				t.Fatalf("next_cursor without has_more: %s", r.Body)
-			}
-			break
-		}
-		if got, want := body["next_cursor"], data[len(data)-1].(map[string]any)["created_at"]; got != want {
-			t.Fatalf("next_cursor %v, want the last row's created_at %v", got, want)
-		}
-		cursor = body["next_cursor"].(string)
-	}
+	seen, pages := e.listNames(t, key, "/api/v1/customers/"+cust+"/contacts?limit=10")
 	if len(seen) != 25 || pages != 3 {
 		t.Fatalf("walk saw %d rows in %d pages, want 25 in 3", len(seen), pages)
 	}

@@ -277,29 +277,7 @@ func TestCustomerPagination(t *testing.T) {
 	// 45 customers created in one transaction: created_at must still be unique.
 	createInOneTransaction(t, e, key, 45)
 
-	var seen []string
-	cursor := ""
-	pages := 0
-	for {
-		path := "/api/v1/customers?limit=10"
-		if cursor != "" {
-			path += "&cursor=" + cursor
-		}
-		r := e.do("GET", path, key, "")
-		r.expect(t, 200, "")
-		body := r.json(t)
-		for _, d := range body["data"].([]any) {
-			seen = append(seen, d.(map[string]any)["name"].(string))
-		}
-		pages++
-		if body["has_more"] != true {
-			if body["next_cursor"] != nil {
-				t.Fatalf("next_cursor without has_more: %s", r.Body)
-			}
-			break
-		}
-		cursor = body["next_cursor"].(string)
-	}
+	seen, pages := e.listNames(t, key, "/api/v1/customers?limit=10")
 	if len(seen) != 45 || pages != 5 {
 		t.Fatalf("walk saw %d rows in %d pages, want 45 in 5", len(seen), pages)
 	}

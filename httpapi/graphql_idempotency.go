@@ -43,8 +43,7 @@ func graphQLIdempotency(res *resolvers.Resolver, apq graphql.Cache[string], writ
 			raw, err := io.ReadAll(r.Body)
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				write(w, r, &apperr.Error{Kind: apperr.TooLarge, Code: "body_too_large",
-					Message: "The request body must be at most 1 MiB."})
+				write(w, r, apperr.BodyTooLarge())
 				return
 			}
 			if err != nil {

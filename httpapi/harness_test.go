@@ -282,3 +282,42 @@ func (e *env) newCustomer(key, name string) string {
 	r.expect(e.t, 201, "")
 	return r.str(e.t, "id")
 }
+
+// listNames walks a REST list from path to its end, following next_cursor,
+// and returns the names it saw and the pages it took. It fails on a
+// next_cursor without has_more, or one that is not the last row's created_at.
+func (e *env) listNames(t *testing.T, key, path string) (names []string, pages int) {
+	t.Helper()
+	cursor := ""
+	for {
+		p := path
+		if cursor != "" {
+			sep := "?"
+			if strings.Contains(p, "?") {
+				sep = "&"
+			}
+			p += sep + "cursor=" + cursor
+		}
+		r := e.do("GET", p, key, "")
+		r.expect(t, 200, "")
+		body := r.json(t)
+		data := body["data"].([]any)
+		for _, d := range data {
+			names = append(names, d.(map[string]any)["name"].(string))
+		}
+		pages++
+		if body["has_more"] != true {
+			if body["next_cursor"] != nil {
+				t.Fatalf("next_cursor without has_more: %s", r.Body)
+			}
+			return names, pages
+		}
+		if got, want := body["next_cursor"], data[len(data)-1].(map[string]any)["created_at"]; got != want {
+			t.Fatalf("next_cursor %v, want the last row's created_at %v", got, want)
+		}
+		cursor = body["next_cursor"].(string)
+		if pages > 50 {
+			t.Fatal("walk does not end")
+		}
+	}
+}

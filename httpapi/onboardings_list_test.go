@@ -6,39 +6,6 @@ import (
 	"testing"
 )
 
-// listNames walks a list route page by page and returns every row's name.
-func (e *env) listNames(t *testing.T, key, path string) (names []string, pages int) {
-	t.Helper()
-	cursor := ""
-	for {
-		p := path
-		if cursor != "" {
-			sep := "?"
-			if strings.Contains(p, "?") {
-				sep = "&"
-			}
-			p += sep + "cursor=" + cursor
-		}
-		r := e.do("GET", p, key, "")
-		r.expect(t, 200, "")
-		body := r.json(t)
-		for _, d := range body["data"].([]any) {
-			names = append(names, d.(map[string]any)["name"].(string))
-		}
-		pages++
-		if body["has_more"] != true {
-			if body["next_cursor"] != nil {
-				t.Fatalf("next_cursor without has_more: %s", r.Body)
-			}
-			return names, pages
-		}
-		cursor = body["next_cursor"].(string)
-		if pages > 50 {
-			t.Fatal("walk does not end")
-		}
-	}
-}
-
 func TestOnboardingFilters(t *testing.T) {
 	e := newEnv(t)
 	key := e.key("acme")

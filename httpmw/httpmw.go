@@ -168,8 +168,7 @@ func BodyLimit(write ErrorWriter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > MaxBodyBytes {
-				write(w, r, &apperr.Error{Kind: apperr.TooLarge, Code: "body_too_large",
-					Message: "The request body must be at most 1 MiB."})
+				write(w, r, apperr.BodyTooLarge())
 				return
 			}
 			// Read the body here, whatever its framing (a chunked body declares no
@@ -179,8 +178,7 @@ func BodyLimit(write ErrorWriter) func(http.Handler) http.Handler {
 			var mbe *http.MaxBytesError
 			switch {
 			case errors.As(err, &mbe):
-				write(w, r, &apperr.Error{Kind: apperr.TooLarge, Code: "body_too_large",
-					Message: "The request body must be at most 1 MiB."})
+				write(w, r, apperr.BodyTooLarge())
 				return
 			case err != nil:
 				write(w, r, apperr.InvalidJSON("The request body could not be read."))

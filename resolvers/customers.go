@@ -76,17 +76,11 @@ type CustomerPage struct {
 // FindCustomers lists the caller's customers. Returns invalid_enum_value for a
 // status outside the enum.
 func (r *Resolver) FindCustomers(ctx context.Context, f CustomerFilter, a ListArgs) (*CustomerPage, error) {
-	who, err := identity(ctx)
+	ws, filter, err := customerListQuery(ctx, f, a)
 	if err != nil {
 		return nil, err
 	}
-	var v validation
-	enum(&v, "status", f.Status, model.AllCustomerStatus)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	rows, err := db.FindCustomers(ctx, r.DB, who.WorkspaceID, db.CustomerFilter{
-		Status: ptrEnumToREST(f.Status), Slug: f.Slug, Page: a.page()})
+	rows, err := db.FindCustomers(ctx, r.DB, ws, filter)
 	if err != nil {
 		return nil, invalidValue(err)
 	}
@@ -101,22 +95,32 @@ func (r *Resolver) FindCustomers(ctx context.Context, f CustomerFilter, a ListAr
 	return p, nil
 }
 
+// customerListQuery checks a list request and states it in the store's terms:
+// the caller's workspace and the filter. Returns invalid_enum_value for a
+// status outside the enum.
+func customerListQuery(ctx context.Context, f CustomerFilter, a ListArgs) (string, db.CustomerFilter, error) {
+	who, err := identity(ctx)
+	if err != nil {
+		return "", db.CustomerFilter{}, err
+	}
+	var v validation
+	enum(&v, "status", f.Status, model.AllCustomerStatus)
+	if err := v.err(); err != nil {
+		return "", db.CustomerFilter{}, err
+	}
+	return who.WorkspaceID, db.CustomerFilter{Status: ptrEnumToREST(f.Status), Slug: f.Slug, Page: a.page()}, nil
+}
+
 // CustomersListJSON is FindCustomers as the store renders it: the REST list
 // envelope, ready to send. ok is false when the page holds a character the
 // store does not escape as rest's encoder does (U+2028, U+2029); the caller
 // then renders FindCustomers itself. Errors are FindCustomers'.
 func (r *Resolver) CustomersListJSON(ctx context.Context, f CustomerFilter, a ListArgs) (page []byte, ok bool, err error) {
-	who, err := identity(ctx)
+	ws, filter, err := customerListQuery(ctx, f, a)
 	if err != nil {
 		return nil, false, err
 	}
-	var v validation
-	enum(&v, "status", f.Status, model.AllCustomerStatus)
-	if err := v.err(); err != nil {
-		return nil, false, err
-	}
-	page, err = db.CustomersListJSON(ctx, r.DB, who.WorkspaceID, db.CustomerFilter{
-		Status: ptrEnumToREST(f.Status), Slug: f.Slug, Page: a.page()})
+	page, err = db.CustomersListJSON(ctx, r.DB, ws, filter)
 	if err != nil {
 		return nil, false, invalidValue(err)
 	}

@@ -25,9 +25,6 @@ type body struct {
 	err    *apperr.Error
 }
 
-var errTooLarge = &apperr.Error{Kind: apperr.TooLarge, Code: "body_too_large",
-	Message: "The request body must be at most 1 MiB."}
-
 // decodeBody reads the request body as a JSON object.
 func decodeBody(r *http.Request) (*body, error) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
@@ -37,7 +34,7 @@ func decodeBody(r *http.Request) (*body, error) {
 	raw, err := io.ReadAll(r.Body)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return nil, errTooLarge
+		return nil, apperr.BodyTooLarge()
 	}
 	if err != nil {
 		return nil, apperr.InvalidJSON("The request body could not be read.")

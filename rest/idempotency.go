@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 
+	"pivotal/apperr"
 	"pivotal/graph/model"
 	"pivotal/resolvers"
 )
@@ -51,7 +52,7 @@ func (a *API) idempotency(next http.Handler) http.Handler {
 		raw, err := io.ReadAll(r.Body)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			a.Fail(w, r, errTooLarge)
+			a.Fail(w, r, apperr.BodyTooLarge())
 			return
 		}
 		if err != nil {
