@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -189,15 +190,49 @@ var (
 // in one must be in the other with an equal value. In want, the strings
 // "$cuid", "$time" and "$any" match any cuid, any timestamp in the API's exact
 // format, and any value.
+// Values compare with their JSON types: 4200 is not "4200", true is not
+// "true", and numbers are equal when they are the same number exactly.
 func matchJSON(got []byte, want string) error {
-	var g, w any
-	if err := json.Unmarshal(got, &g); err != nil {
+	g, err := decodeJSON(got)
+	if err != nil {
 		return fmt.Errorf("got is not JSON: %v", err)
 	}
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
+	w, err := decodeJSON([]byte(want))
+	if err != nil {
 		return fmt.Errorf("want is not JSON: %v", err)
 	}
 	return match("$", g, w)
+}
+
+// decodeJSON decodes b keeping numbers exact (json.Number), so that large
+// integers are not rounded to the nearest float64 before they are compared.
+func decodeJSON(b []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return nil, fmt.Errorf("data after the JSON value")
+	}
+	return v, nil
+}
+
+// sameNumber reports whether two JSON numbers are the same number (1e2 is 100).
+func sameNumber(a, b json.Number) bool {
+	x, okx := new(big.Rat).SetString(string(a))
+	y, oky := new(big.Rat).SetString(string(b))
+	return okx && oky && x.Cmp(y) == 0
+}
+
+// jsonText shows a decoded value as JSON, so that a message tells 4200 from "4200".
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%#v", v)
+	}
+	return string(b)
 }
 
 func match(path string, g, w any) error {
@@ -260,11 +295,43 @@ func match(path string, g, w any) error {
 			}
 		}
 		return nil
-	default:
-		if fmt.Sprint(g) != fmt.Sprint(w) || (g == nil) != (w == nil) {
-			return fmt.Errorf("%s: got %v, want %v", path, g, w)
+	case json.Number:
+		if gv, ok := g.(json.Number); !ok || !sameNumber(gv, wv) {
+			return fmt.Errorf("%s: got %s, want %s", path, jsonText(g), wv)
 		}
 		return nil
+	default: // string, bool, null: the same type and value
+		if g != w {
+			return fmt.Errorf("%s: got %s, want %s", path, jsonText(g), jsonText(w))
+		}
+		return nil
+	}
+}
+
+// matchJSON tells JSON types apart, so a number never matches its digits in a
+// string nor a boolean its name.
+func TestMatchJSONComparesTypes(t *testing.T) {
+	for _, c := range []struct {
+		got, want string
+		same      bool
+	}{
+		{`{"mrr":4200}`, `{"mrr":4200}`, true},
+		{`{"mrr":4200}`, `{"mrr":4200.0}`, true},
+		{`{"mrr":100}`, `{"mrr":1e2}`, true},
+		{`{"id":9007199254740993}`, `{"id":9007199254740993}`, true},
+		{`{"id":9007199254740993}`, `{"id":9007199254740992}`, false},
+		{`{"mrr":4200}`, `{"mrr":"4200"}`, false},
+		{`{"mrr":"4200"}`, `{"mrr":4200}`, false},
+		{`{"ok":true}`, `{"ok":"true"}`, false},
+		{`{"ok":"true"}`, `{"ok":true}`, false},
+		{`{"v":null}`, `{"v":"null"}`, false},
+		{`{"v":"<nil>"}`, `{"v":null}`, false},
+		{`{"v":[1]}`, `{"v":["1"]}`, false},
+		{`{"v":"x"}`, `{"v":"$any"}`, true},
+	} {
+		if err := matchJSON([]byte(c.got), c.want); (err == nil) != c.same {
+			t.Errorf("matchJSON(%s, %s) = %v, want same=%v", c.got, c.want, err, c.same)
+		}
 	}
 }
 
