@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -59,11 +60,19 @@ func TestKeysCommands(t *testing.T) {
 	if out, err := cli(t, env, "keys", "revoke", key[:16]); err != nil || !strings.Contains(out, "revoked") {
 		t.Fatalf("revoke by prefix: %q %v", out, err)
 	}
-	list, _ = cli(t, env, "keys", "list", "--workspace", "acme")
+	list, err = cli(t, env, "keys", "list", "--workspace", "acme")
+	if err != nil {
+		t.Fatalf("keys list after revoke: %v", err)
+	}
+	var revokedLine string
 	for _, line := range strings.Split(list, "\n") {
-		if strings.Contains(line, key[:16]) && strings.HasSuffix(strings.TrimSpace(line), "-") {
-			t.Fatalf("the revoked key shows no revocation time:\n%s", list)
+		if strings.Contains(line, key[:16]) {
+			revokedLine = line
 		}
+	}
+	// The last column is the revocation time: a timestamp, not "-".
+	if f := strings.Fields(revokedLine); len(f) == 0 || !regexp.MustCompile(`^\d{4}-\d\d-\d\dT`).MatchString(f[len(f)-1]) {
+		t.Fatalf("the revoked key %s shows no revocation time:\n%s", key[:16], list)
 	}
 	if _, err := cli(t, env, "keys", "revoke", "pivotal_nope"); err == nil || !strings.Contains(err.Error(), "No such api key") {
 		t.Fatalf("revoking an unknown key: %v", err)

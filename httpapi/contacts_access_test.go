@@ -239,16 +239,21 @@ func (e *env) deadlocks() int64 {
 	}
 	defer admin.Close()
 	var n int64
-	deadline := time.Now().Add(2 * time.Second)
+	// Wait for the closed backends to be gone, and so to have reported: a count
+	// read before that could miss the deadlocks. The deadline only ends a wait
+	// that would hang; reaching it fails the test.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		// Wait for the closed backends to be gone, and so to have reported.
 		var backends int
 		err := admin.Get(&backends, `SELECT count(*) FROM pg_stat_activity WHERE datname = $1`, name)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		if backends == 0 || time.Now().After(deadline) {
+		if backends == 0 {
 			break
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%d backends of %s still running: their deadlocks may not be counted yet", backends, name)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
