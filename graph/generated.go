@@ -1352,22 +1352,22 @@ type RateLimit {
 }
 
 type Mutation {
-  createCustomer(input: CreateCustomerInput!): CreateCustomerPayload!
-  updateCustomer(id: ID!, input: UpdateCustomerInput!): UpdateCustomerPayload!
-  deleteCustomer(id: ID!): DeletePayload!
+  createCustomer(input: CreateCustomerInput!): CreateCustomerPayload
+  updateCustomer(id: ID!, input: UpdateCustomerInput!): UpdateCustomerPayload
+  deleteCustomer(id: ID!): DeletePayload
 
-  addContact(customerId: ID!, input: AddContactInput!): AddContactPayload!
-  updateContact(id: ID!, input: UpdateContactInput!): UpdateContactPayload!
-  deleteContact(id: ID!): DeletePayload!
+  addContact(customerId: ID!, input: AddContactInput!): AddContactPayload
+  updateContact(id: ID!, input: UpdateContactInput!): UpdateContactPayload
+  deleteContact(id: ID!): DeletePayload
 
-  createOnboarding(input: CreateOnboardingInput!): CreateOnboardingPayload!
-  updateOnboarding(id: ID!, input: UpdateOnboardingInput!): UpdateOnboardingPayload!
-  deleteOnboarding(id: ID!): DeletePayload!
+  createOnboarding(input: CreateOnboardingInput!): CreateOnboardingPayload
+  updateOnboarding(id: ID!, input: UpdateOnboardingInput!): UpdateOnboardingPayload
+  deleteOnboarding(id: ID!): DeletePayload
 
   "Creates a key in the caller's workspace with the caller's rate-limit tier."
-  createApiKey(name: String!, test: Boolean = false): CreateApiKeyPayload!
+  createApiKey(name: String!, test: Boolean = false): CreateApiKeyPayload
   "Revokes a key of the caller's workspace (id, visible prefix or full key). Effective on the next request."
-  revokeApiKey(id: ID!): RevokeApiKeyPayload!
+  revokeApiKey(id: ID!): RevokeApiKeyPayload
 }
 
 # ---------------------------------------------------------------- identity
@@ -4269,10 +4269,10 @@ func (ec *executionContext) _Mutation_createCustomer(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateCustomerPayload) graphql.Marshaler {
-			return ec.marshalNCreateCustomerPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateCustomerPayload(ctx, selections, v)
+			return ec.marshalOCreateCustomerPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateCustomerPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4313,10 +4313,10 @@ func (ec *executionContext) _Mutation_updateCustomer(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateCustomerPayload) graphql.Marshaler {
-			return ec.marshalNUpdateCustomerPayload2ᚖpivotalᚋgraphᚋmodelᚐUpdateCustomerPayload(ctx, selections, v)
+			return ec.marshalOUpdateCustomerPayload2ᚖpivotalᚋgraphᚋmodelᚐUpdateCustomerPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4357,10 +4357,10 @@ func (ec *executionContext) _Mutation_deleteCustomer(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
-			return ec.marshalNDeletePayload2ᚖpivotalᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+			return ec.marshalODeletePayload2ᚖpivotalᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4401,10 +4401,10 @@ func (ec *executionContext) _Mutation_addContact(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AddContactPayload) graphql.Marshaler {
-			return ec.marshalNAddContactPayload2ᚖpivotalᚋgraphᚋmodelᚐAddContactPayload(ctx, selections, v)
+			return ec.marshalOAddContactPayload2ᚖpivotalᚋgraphᚋmodelᚐAddContactPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_addContact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4445,10 +4445,10 @@ func (ec *executionContext) _Mutation_updateContact(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateContactPayload) graphql.Marshaler {
-			return ec.marshalNUpdateContactPayload2ᚖpivotalᚋgraphᚋmodelᚐUpdateContactPayload(ctx, selections, v)
+			return ec.marshalOUpdateContactPayload2ᚖpivotalᚋgraphᚋmodelᚐUpdateContactPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateContact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4489,10 +4489,10 @@ func (ec *executionContext) _Mutation_deleteContact(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
-			return ec.marshalNDeletePayload2ᚖpivotalᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+			return ec.marshalODeletePayload2ᚖpivotalᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteContact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4533,10 +4533,10 @@ func (ec *executionContext) _Mutation_createOnboarding(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateOnboardingPayload) graphql.Marshaler {
-			return ec.marshalNCreateOnboardingPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateOnboardingPayload(ctx, selections, v)
+			return ec.marshalOCreateOnboardingPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateOnboardingPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createOnboarding(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4577,10 +4577,10 @@ func (ec *executionContext) _Mutation_updateOnboarding(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateOnboardingPayload) graphql.Marshaler {
-			return ec.marshalNUpdateOnboardingPayload2ᚖpivotalᚋgraphᚋmodelᚐUpdateOnboardingPayload(ctx, selections, v)
+			return ec.marshalOUpdateOnboardingPayload2ᚖpivotalᚋgraphᚋmodelᚐUpdateOnboardingPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateOnboarding(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4621,10 +4621,10 @@ func (ec *executionContext) _Mutation_deleteOnboarding(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
-			return ec.marshalNDeletePayload2ᚖpivotalᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+			return ec.marshalODeletePayload2ᚖpivotalᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteOnboarding(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4665,10 +4665,10 @@ func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateAPIKeyPayload) graphql.Marshaler {
-			return ec.marshalNCreateApiKeyPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx, selections, v)
+			return ec.marshalOCreateApiKeyPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4709,10 +4709,10 @@ func (ec *executionContext) _Mutation_revokeApiKey(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeAPIKeyPayload) graphql.Marshaler {
-			return ec.marshalNRevokeApiKeyPayload2ᚖpivotalᚋgraphᚋmodelᚐRevokeAPIKeyPayload(ctx, selections, v)
+			return ec.marshalORevokeApiKeyPayload2ᚖpivotalᚋgraphᚋmodelᚐRevokeAPIKeyPayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -8963,77 +8963,77 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createCustomer(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateCustomer":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateCustomer(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deleteCustomer":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteCustomer(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "addContact":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_addContact(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateContact":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateContact(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deleteContact":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteContact(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createOnboarding":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createOnboarding(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateOnboarding":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateOnboarding(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deleteOnboarding":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteOnboarding(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createApiKey(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "revokeApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeApiKey(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -10069,14 +10069,6 @@ func (ec *executionContext) unmarshalNAddContactInput2pivotalᚋgraphᚋmodelᚐ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAddContactPayload2ᚖpivotalᚋgraphᚋmodelᚐAddContactPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddContactPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AddContactPayload!")
-		return graphql.Null
-	}
-	return ec._AddContactPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNApiKey2pivotalᚋgraphᚋmodelᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v model.APIKey) graphql.Marshaler {
 	return ec._ApiKey(ctx, sel, &v)
 }
@@ -10167,38 +10159,14 @@ func (ec *executionContext) marshalNContactEdge2ᚕpivotalᚋgraphᚋmodelᚐCon
 	return ret
 }
 
-func (ec *executionContext) marshalNCreateApiKeyPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateAPIKeyPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CreateApiKeyPayload!")
-		return graphql.Null
-	}
-	return ec._CreateApiKeyPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNCreateCustomerInput2pivotalᚋgraphᚋmodelᚐCreateCustomerInput(ctx context.Context, v any) (model.CreateCustomerInput, error) {
 	res, err := ec.unmarshalInputCreateCustomerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCreateCustomerPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateCustomerPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateCustomerPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CreateCustomerPayload!")
-		return graphql.Null
-	}
-	return ec._CreateCustomerPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNCreateOnboardingInput2pivotalᚋgraphᚋmodelᚐCreateOnboardingInput(ctx context.Context, v any) (model.CreateOnboardingInput, error) {
 	res, err := ec.unmarshalInputCreateOnboardingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNCreateOnboardingPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateOnboardingPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateOnboardingPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CreateOnboardingPayload!")
-		return graphql.Null
-	}
-	return ec._CreateOnboardingPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCustomer2pivotalᚋgraphᚋmodelᚐCustomer(ctx context.Context, sel ast.SelectionSet, v model.Customer) graphql.Marshaler {
@@ -10265,14 +10233,6 @@ func (ec *executionContext) unmarshalNCustomerStatus2pivotalᚋgraphᚋmodelᚐC
 
 func (ec *executionContext) marshalNCustomerStatus2pivotalᚋgraphᚋmodelᚐCustomerStatus(ctx context.Context, sel ast.SelectionSet, v model.CustomerStatus) graphql.Marshaler {
 	return v
-}
-
-func (ec *executionContext) marshalNDeletePayload2ᚖpivotalᚋgraphᚋmodelᚐDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "DeletePayload!")
-		return graphql.Null
-	}
-	return ec._DeletePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -10423,14 +10383,6 @@ func (ec *executionContext) marshalNRateLimitTier2pivotalᚋgraphᚋmodelᚐRate
 	return v
 }
 
-func (ec *executionContext) marshalNRevokeApiKeyPayload2ᚖpivotalᚋgraphᚋmodelᚐRevokeAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeAPIKeyPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RevokeApiKeyPayload!")
-		return graphql.Null
-	}
-	return ec._RevokeApiKeyPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10489,38 +10441,14 @@ func (ec *executionContext) unmarshalNUpdateContactInput2pivotalᚋgraphᚋmodel
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUpdateContactPayload2ᚖpivotalᚋgraphᚋmodelᚐUpdateContactPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateContactPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "UpdateContactPayload!")
-		return graphql.Null
-	}
-	return ec._UpdateContactPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNUpdateCustomerInput2pivotalᚋgraphᚋmodelᚐUpdateCustomerInput(ctx context.Context, v any) (model.UpdateCustomerInput, error) {
 	res, err := ec.unmarshalInputUpdateCustomerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUpdateCustomerPayload2ᚖpivotalᚋgraphᚋmodelᚐUpdateCustomerPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateCustomerPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "UpdateCustomerPayload!")
-		return graphql.Null
-	}
-	return ec._UpdateCustomerPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNUpdateOnboardingInput2pivotalᚋgraphᚋmodelᚐUpdateOnboardingInput(ctx context.Context, v any) (model.UpdateOnboardingInput, error) {
 	res, err := ec.unmarshalInputUpdateOnboardingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNUpdateOnboardingPayload2ᚖpivotalᚋgraphᚋmodelᚐUpdateOnboardingPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateOnboardingPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "UpdateOnboardingPayload!")
-		return graphql.Null
-	}
-	return ec._UpdateOnboardingPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNWorkspace2ᚖpivotalᚋgraphᚋmodelᚐWorkspace(ctx context.Context, sel ast.SelectionSet, v *model.Workspace) graphql.Marshaler {
@@ -10673,6 +10601,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAddContactPayload2ᚖpivotalᚋgraphᚋmodelᚐAddContactPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddContactPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AddContactPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10717,6 +10652,27 @@ func (ec *executionContext) marshalOContactConnection2ᚖpivotalᚋgraphᚋmodel
 	return ec._ContactConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOCreateApiKeyPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateAPIKeyPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateApiKeyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreateCustomerPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateCustomerPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateCustomerPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateCustomerPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreateOnboardingPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateOnboardingPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateOnboardingPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateOnboardingPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOCustomer2ᚖpivotalᚋgraphᚋmodelᚐCustomer(ctx context.Context, sel ast.SelectionSet, v *model.Customer) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -10754,6 +10710,13 @@ func (ec *executionContext) marshalOCustomerStatus2ᚖpivotalᚋgraphᚋmodelᚐ
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalODeletePayload2ᚖpivotalᚋgraphᚋmodelᚐDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DeletePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -10895,6 +10858,13 @@ func (ec *executionContext) marshalORateLimit2ᚖpivotalᚋgraphᚋmodelᚐRateL
 	return ec._RateLimit(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalORevokeApiKeyPayload2ᚖpivotalᚋgraphᚋmodelᚐRevokeAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeAPIKeyPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RevokeApiKeyPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -10962,6 +10932,27 @@ func (ec *executionContext) marshalOTime2ᚖpivotalᚋgqltypesᚐTime(ctx contex
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOUpdateContactPayload2ᚖpivotalᚋgraphᚋmodelᚐUpdateContactPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateContactPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpdateContactPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUpdateCustomerPayload2ᚖpivotalᚋgraphᚋmodelᚐUpdateCustomerPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateCustomerPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpdateCustomerPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUpdateOnboardingPayload2ᚖpivotalᚋgraphᚋmodelᚐUpdateOnboardingPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateOnboardingPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpdateOnboardingPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -72,8 +72,8 @@ func TestContactGraphQLMutations(t *testing.T) {
 		if fieldExt != "" {
 			ext += fmt.Sprintf(`,"field":%q`, fieldExt)
 		}
-		return fmt.Sprintf(`{"errors":[{"message":%q,"path":[%q],"locations":[{"line":1,"column":"$any"}],"extensions":{%s}}],"data":null}`,
-			msg, field, ext)
+		return fmt.Sprintf(`{"errors":[{"message":%q,"path":[%q],"locations":[{"line":1,"column":"$any"}],"extensions":{%s}}],"data":{%q:null}}`,
+			msg, field, ext, field)
 	}
 	e.gql(key, add, map[string]any{"c": cust, "in": map[string]any{"name": "X", "email": "MAYA@aurora.example"}}).expect(t, 200,
 		gqlErr("addContact", "CONFLICT", "email_taken", "email", `A contact with email "maya@aurora.example" already exists for this customer.`))
@@ -190,8 +190,7 @@ func TestContactGraphQLTenancy(t *testing.T) {
 
 	nf := func(field, code string) string {
 		return `{"errors":[{"message":"$any","path":["` + field + `"],"locations":"$any","extensions":{"code":"NOT_FOUND","errorCode":"` +
-			code + `"` + map[bool]string{true: `,"field":"id"`, false: ""}[code == "node_not_found"] + `}}],"data":` +
-			map[bool]string{true: `{"` + field + `":null}`, false: "null"}[field == "contact" || field == "node"] + `}`
+			code + `"` + map[bool]string{true: `,"field":"id"`, false: ""}[code == "node_not_found"] + `}}],"data":{"` + field + `":null}}`
 	}
 	vars := map[string]any{"id": ka, "c": ca}
 	e.gql(b, `query($id: ID!) { contact(id: $id) { id } }`, vars).expect(t, 200, nf("contact", "contact_not_found"))

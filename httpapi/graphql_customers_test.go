@@ -43,14 +43,14 @@ func TestGraphQLCustomerLifecycle(t *testing.T) {
 		expect(t, 200, `{"data":{"updateCustomer":{"customer":{"plan":"gold","domain":null,"mrr":15400,"status":"AT_RISK"}}}}`)
 	e.gql(key, `mutation { updateCustomer(id: "1", input: {name: null}) { customer { name } } }`, nil).expect(t, 200,
 		`{"errors":[{"message":"name must be a string","path":["updateCustomer"],"locations":"$any",
-		"extensions":{"code":"BAD_USER_INPUT","errorCode":"invalid_type","field":"name"}}],"data":null}`)
+		"extensions":{"code":"BAD_USER_INPUT","errorCode":"invalid_type","field":"name"}}],"data":{"updateCustomer":null}}`)
 	e.gql(key, `mutation { updateCustomer(id: "1", input: {monthlyOrders: -3}) { customer { name } } }`, nil).expect(t, 200,
 		`{"errors":[{"message":"monthly_orders must be at least 0","path":["updateCustomer"],"locations":"$any",
-		"extensions":{"code":"BAD_USER_INPUT","errorCode":"too_small","field":"monthlyOrders"}}],"data":null}`)
+		"extensions":{"code":"BAD_USER_INPUT","errorCode":"too_small","field":"monthlyOrders"}}],"data":{"updateCustomer":null}}`)
 
 	e.gql(key, `mutation { createCustomer(input: {name: "Other", slug: "granite-gym"}) { customer { id } } }`, nil).expect(t, 200,
 		`{"errors":[{"message":"A customer with slug \"granite-gym\" already exists.","path":["createCustomer"],"locations":"$any",
-		"extensions":{"code":"CONFLICT","errorCode":"slug_taken","field":"slug"}}],"data":null}`)
+		"extensions":{"code":"CONFLICT","errorCode":"slug_taken","field":"slug"}}],"data":{"createCustomer":null}}`)
 
 	e.gql(key, `mutation { deleteCustomer(id: "1") { deletedId displayId } }`, nil).expect(t, 200,
 		`{"data":{"deleteCustomer":{"deletedId":"`+id+`","displayId":1}}}`)
@@ -170,12 +170,12 @@ func TestGraphQLKeys(t *testing.T) {
 		}
 	}
 	e.gql(key, `mutation { createApiKey(name: "") { secret } }`, nil).expect(t, 200, `{"errors":[{"message":"name must not be empty",
-		"path":["createApiKey"],"locations":"$any","extensions":{"code":"BAD_USER_INPUT","errorCode":"too_small","field":"name"}}],"data":null}`)
+		"path":["createApiKey"],"locations":"$any","extensions":{"code":"BAD_USER_INPUT","errorCode":"too_small","field":"name"}}],"data":{"createApiKey":null}}`)
 
 	// Another workspace cannot revoke it; this one can, by prefix, at once.
 	other := e.key("other")
 	e.gql(other, `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }`, map[string]any{"id": newID}).expect(t, 200,
-		`{"errors":[{"message":"No such api key.","path":["revokeApiKey"],"locations":"$any","extensions":{"code":"NOT_FOUND","errorCode":"api_key_not_found"}}],"data":null}`)
+		`{"errors":[{"message":"No such api key.","path":["revokeApiKey"],"locations":"$any","extensions":{"code":"NOT_FOUND","errorCode":"api_key_not_found"}}],"data":{"revokeApiKey":null}}`)
 	e.gql(key, `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id revokedAt } } }`, map[string]any{"id": secret[:21]}).expect(t, 200,
 		`{"data":{"revokeApiKey":{"apiKey":{"id":"`+newID+`","revokedAt":"$time"}}}}`)
 	e.do("GET", "/api/v1/me", secret, "").expect(t, 401, `{"error":{"type":"authentication_error","code":"api_key_revoked","message":"$any"}}`)

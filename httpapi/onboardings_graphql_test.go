@@ -31,8 +31,8 @@ func TestOnboardingGraphQLMutations(t *testing.T) {
 		if field != "" {
 			f = fmt.Sprintf(`,"field":%q`, field)
 		}
-		return fmt.Sprintf(`{"errors":[{"message":%q,"path":[%q],"locations":"$any","extensions":{"code":%q,"errorCode":%q%s}}],"data":null}`,
-			msg, path, code, errorCode, f)
+		return fmt.Sprintf(`{"errors":[{"message":%q,"path":[%q],"locations":"$any","extensions":{"code":%q,"errorCode":%q%s}}],"data":{%q:null}}`,
+			msg, path, code, errorCode, f, path)
 	}
 	bad := []struct {
 		in                        map[string]any
