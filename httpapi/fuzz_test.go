@@ -33,17 +33,40 @@ func (e *env) with(t *testing.T) *env {
 }
 
 // checkNoServerFault is the invariant of every hostile request: no 5xx, and a
-// refused request (4xx) wrote nothing.
+// refused request (a 4xx, or a GraphQL answer refusing with 200) wrote nothing.
 func checkNoServerFault(t *testing.T, e *env, before string, r response, what string) {
 	t.Helper()
 	if r.Status >= 500 {
 		t.Fatalf("%s: status %d: %s", what, r.Status, r.Body)
 	}
-	if r.Status >= 400 {
+	if refused(r) {
 		if after := e.fingerprint(); after != before {
 			t.Fatalf("%s: refused with %d but the database changed: %s", what, r.Status, r.Body)
 		}
 	}
+}
+
+// refused reports whether r refused its request: a 4xx, or a GraphQL response
+// with errors and no data for any of the operation's root fields (GraphQL
+// refuses a mutation with HTTP 200, "errors" and "data": null or every field
+// null). REST bodies have no top-level "errors".
+func refused(r response) bool {
+	if r.Status >= 400 {
+		return true
+	}
+	var out struct {
+		Errors []json.RawMessage          `json:"errors"`
+		Data   map[string]json.RawMessage `json:"data"`
+	}
+	if json.Unmarshal(r.Body, &out) != nil || len(out.Errors) == 0 {
+		return false
+	}
+	for _, v := range out.Data {
+		if string(v) != "null" {
+			return false
+		}
+	}
+	return true
 }
 
 // FuzzRESTCustomers sends arbitrary bodies, ids and query strings to the

@@ -63,13 +63,14 @@ var hostileStrings = map[string]string{
 
 // TestHostileInputEverywhere sends every hostile value through every input
 // path: REST bodies (create and update), query parameters, path ids, headers
-// and GraphQL variables. Every answer is a success or a 4xx, and a 4xx wrote
-// nothing.
+// and GraphQL variables. Every answer is a success or a refusal, and a refusal
+// (a 4xx, or GraphQL errors without data) wrote nothing.
 func TestHostileInputEverywhere(t *testing.T) {
 	e := newEnv(t)
 	key := e.key("hostile")
 	existing := e.do("POST", "/api/v1/customers", key, `{"name":"Target","slug":"target"}`).str(t, "id")
 	var counts = map[int]int{}
+	gqlRefusals := 0 // mutations refused with 200 and errors: checked to have written nothing
 	check := func(what string, r response, before string) {
 		t.Helper()
 		counts[r.Status]++
@@ -77,8 +78,8 @@ func TestHostileInputEverywhere(t *testing.T) {
 			t.Errorf("%s: status %d: %.300s", what, r.Status, r.Body)
 			return
 		}
-		if r.Status >= 400 && e.fingerprint() != before {
-			t.Errorf("%s: refused with %d but the database changed", what, r.Status)
+		if refused(r) && e.fingerprint() != before {
+			t.Errorf("%s: refused with %d but the database changed: %.300s", what, r.Status, r.Body)
 		}
 	}
 
@@ -119,6 +120,9 @@ func TestHostileInputEverywhere(t *testing.T) {
 			before := e.fingerprint()
 			r := e.do("POST", "/graphql", key, `{"query":`+quote(gq.query)+`,"variables":`+gq.vars+`}`)
 			check("graphql "+name+" "+trim(gq.vars), r, before)
+			if r.Status == 200 && refused(r) && strings.HasPrefix(gq.query, "mutation") {
+				gqlRefusals++
+			}
 			if strings.Contains(string(r.Body), `"INTERNAL"`) {
 				t.Errorf("graphql %s %s: %.300s", name, trim(gq.vars), r.Body)
 			}
@@ -152,7 +156,10 @@ func TestHostileInputEverywhere(t *testing.T) {
 			check("header "+trim(h), response{Status: status}, before)
 		}
 	}
-	t.Logf("statuses: %v", counts)
+	t.Logf("statuses: %v; GraphQL mutations refused with 200: %d", counts, gqlRefusals)
+	if gqlRefusals == 0 {
+		t.Error("no GraphQL mutation was refused with 200: the no-write check never ran on one")
+	}
 }
 
 // rawRequest writes a request byte for byte (the Go client refuses NUL and
