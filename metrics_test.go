@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"pivotal/db/dbtest"
+	"pivotal/ratelimit/redistest"
 )
 
 // /metrics is served on the operator listener only, and shows the request,
@@ -18,7 +19,8 @@ import (
 func TestMetricsListener(t *testing.T) {
 	url := dbtest.NewDatabase(t)
 	key := createKey(t, url)
-	s := startServer(t, []string{"DATABASE_URL=" + url, "PIVOTAL_LOG_FORMAT=json"}, "--metrics-addr", "127.0.0.1:0")
+	redis := redistest.Start(t) // stopped halfway, to make the limiter fail open
+	s := startServer(t, []string{"DATABASE_URL=" + url, "REDIS_URL=" + redis.URL, "PIVOTAL_LOG_FORMAT=json"}, "--metrics-addr", "127.0.0.1:0")
 	s.waitReady(t)
 	var metricsAddr string
 	for _, line := range strings.Split(s.logs(), "\n") {
@@ -66,6 +68,17 @@ func TestMetricsListener(t *testing.T) {
 	if refused != 1 {
 		t.Fatalf("%d of 31 requests refused for a 30-a-minute key, want 1", refused)
 	}
+	// Redis goes away: the same spent key is let through, unmetered, and each
+	// such request is counted as a fail-open.
+	redis.Stop()
+	for i := 0; i < 3; i++ {
+		if st := doAs(limited, "GET", "/api/v1/me", ""); st != http.StatusOK {
+			t.Fatalf("with Redis down, request %d of a spent key: %d, want 200 (fail open)", i+1, st)
+		}
+	}
+	if !strings.Contains(s.logs(), "rate-limit store unavailable") {
+		t.Errorf("the fail-open is not logged:\n%s", s.logs())
+	}
 	do("GET", "/api/v1/customers", "")
 	do("POST", "/graphql", `{"query":"{ customers(first: 5) { edges { node { id } } } }"}`)
 	if st := do("GET", "/metrics", ""); st != http.StatusNotFound {
@@ -89,7 +102,7 @@ func TestMetricsListener(t *testing.T) {
 		`go_sql_wait_count_total{db_name="pivotal"}`,
 		`pivotal_rate_limit_rejections_total 1`,
 		`pivotal_idempotent_replays_total 1`,
-		`pivotal_rate_limit_fail_open_total 0`,
+		`pivotal_rate_limit_fail_open_total 3`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
