@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -29,9 +30,21 @@ func newLimitedEnv(t *testing.T, store ratelimit.Store) (*env, *ratelimit.Limite
 	return e, l
 }
 
-// checkLimitHeaders checks X-RateLimit-* exactly; reset must be about a window
-// after first (Unix seconds, rounded up).
-func checkLimitHeaders(t *testing.T, r response, limit, remaining int, first time.Time) {
+// span brackets a request: sent at or after From, answered by To. The
+// limiter stamps the request in between, so what it derives from that stamp
+// can be checked exactly, however slowly the machine ran it.
+type span struct{ From, To time.Time }
+
+// timed runs one request and returns it with its span.
+func timed(do func() response) (response, span) {
+	from := time.Now()
+	r := do()
+	return r, span{from, time.Now()}
+}
+
+// checkLimitHeaders checks X-RateLimit-* exactly; reset must be a window after
+// the request that opened the window (opened), in Unix seconds rounded up.
+func checkLimitHeaders(t *testing.T, r response, limit, remaining int, opened span) {
 	t.Helper()
 	if got := r.Header.Get("X-RateLimit-Limit"); got != strconv.Itoa(limit) {
 		t.Fatalf("X-RateLimit-Limit %q, want %d", got, limit)
@@ -40,32 +53,45 @@ func checkLimitHeaders(t *testing.T, r response, limit, remaining int, first tim
 		t.Fatalf("X-RateLimit-Remaining %q, want %d", got, remaining)
 	}
 	reset, err := strconv.ParseInt(r.Header.Get("X-RateLimit-Reset"), 10, 64)
-	lo, hi := first.Add(time.Minute).Unix(), first.Add(time.Minute+2*time.Second).Unix()
+	lo, hi := opened.From.Add(time.Minute).Unix(), opened.To.Add(time.Minute+time.Second).Unix()
 	if err != nil || reset < lo || reset > hi {
 		t.Fatalf("X-RateLimit-Reset %q, want within [%d, %d]", r.Header.Get("X-RateLimit-Reset"), lo, hi)
 	}
 }
 
+// checkRetryAfter checks a refusal's Retry-After: the window's oldest request
+// (opened) leaves it a minute after it was made, counted from this request (at).
+func checkRetryAfter(t *testing.T, r response, opened, at span) int {
+	t.Helper()
+	retry, err := strconv.Atoi(r.Header.Get("Retry-After"))
+	lo := int(opened.From.Add(time.Minute).Sub(at.To).Seconds())
+	hi := int(math.Ceil(opened.To.Add(time.Minute).Sub(at.From).Seconds()))
+	if err != nil || retry < max(lo, 1) || retry > hi {
+		t.Fatalf("Retry-After %q, want within [%d, %d]", r.Header.Get("Retry-After"), max(lo, 1), hi)
+	}
+	return retry
+}
+
 func TestRateLimitStandardLive(t *testing.T) {
 	e, _ := newLimitedEnv(t, nil)
 	key := e.key("acme")
-	first := time.Now()
+	var first span
 	for i := 1; i <= 60; i++ {
 		path := "/api/v1/me"
 		if i%3 == 0 {
 			path = "/api/v1/customers/404" // errors count too
 		}
-		r := e.do("GET", path, key, "")
+		r, at := timed(func() response { return e.do("GET", path, key, "") })
+		if i == 1 {
+			first = at
+		}
 		checkLimitHeaders(t, r, 60, 60-i, first)
 		if r.Header.Get("Retry-After") != "" {
 			t.Fatalf("Retry-After on an allowed request")
 		}
 	}
-	r := e.do("GET", "/api/v1/me", key, "")
-	retry, _ := strconv.Atoi(r.Header.Get("Retry-After"))
-	if retry < 55 || retry > 60 {
-		t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
-	}
+	r, at := timed(func() response { return e.do("GET", "/api/v1/me", key, "") })
+	retry := checkRetryAfter(t, r, first, at)
 	r.expect(t, 429, fmt.Sprintf(`{"error":{"type":"rate_limit_error","code":"rate_limited","message":"Rate limit exceeded. Retry after %d seconds."}}`, retry))
 	checkLimitHeaders(t, r, 60, 0, first)
 	// A refused request is not executed.
@@ -75,7 +101,8 @@ func TestRateLimitStandardLive(t *testing.T) {
 	}
 	// Other keys have their own windows; health and failed authentication are not counted.
 	other := e.key("acme", "other key")
-	checkLimitHeaders(t, e.do("GET", "/api/v1/me", other, ""), 60, 59, first)
+	r, at = timed(func() response { return e.do("GET", "/api/v1/me", other, "") })
+	checkLimitHeaders(t, r, 60, 59, at)
 	h := e.do("GET", "/api/v1/health", key, "")
 	h.expect(t, 200, "")
 	if h.Header.Get("X-RateLimit-Limit") != "" {
@@ -90,17 +117,23 @@ func TestRateLimitStandardLive(t *testing.T) {
 
 func TestRateLimitTiers(t *testing.T) {
 	e, _ := newLimitedEnv(t, nil)
-	first := time.Now()
 	test := e.key("acme", "test")
+	var first span
 	for i := 1; i <= 30; i++ {
-		checkLimitHeaders(t, e.do("GET", "/api/v1/me", test, ""), 30, 30-i, first)
+		r, at := timed(func() response { return e.do("GET", "/api/v1/me", test, "") })
+		if i == 1 {
+			first = at
+		}
+		checkLimitHeaders(t, r, 30, 30-i, first)
 	}
 	e.do("GET", "/api/v1/me", test, "").expect(t, 429, "")
 
 	paid := e.key("acme", "paid")
-	checkLimitHeaders(t, e.do("GET", "/api/v1/me", paid, ""), 600, 599, first)
+	r, at := timed(func() response { return e.do("GET", "/api/v1/me", paid, "") })
+	checkLimitHeaders(t, r, 600, 599, at)
 	paidTest := e.key("acme", "paid", "test")
-	checkLimitHeaders(t, e.do("GET", "/api/v1/me", paidTest, ""), 600, 599, first)
+	r, at = timed(func() response { return e.do("GET", "/api/v1/me", paidTest, "") })
+	checkLimitHeaders(t, r, 600, 599, at)
 
 	unlimited := e.key("acme", "unlimited")
 	for i := 0; i < 100; i++ {
@@ -120,13 +153,13 @@ func TestRateLimitTiers(t *testing.T) {
 func TestRateLimitGraphQL(t *testing.T) {
 	e, _ := newLimitedEnv(t, nil)
 	key := e.key("acme")
-	first := time.Now()
-	r := e.gql(key, `{ rateLimit { limit cost remaining resetAt } }`, nil)
+	r, first := timed(func() response { return e.gql(key, `{ rateLimit { limit cost remaining resetAt } }`, nil) })
 	r.expect(t, 200, `{"data":{"rateLimit":{"limit":60,"cost":1,"remaining":59,"resetAt":"$time"}}}`)
 	checkLimitHeaders(t, r, 60, 59, first)
-	reset, _ := time.Parse(time.RFC3339Nano, r.json(t)["data"].(map[string]any)["rateLimit"].(map[string]any)["resetAt"].(string))
-	if d := reset.Sub(first); d < time.Minute || d > time.Minute+2*time.Second {
-		t.Fatalf("resetAt %v is not a window after %v", reset, first)
+	reset, err := time.Parse(time.RFC3339Nano, r.json(t)["data"].(map[string]any)["rateLimit"].(map[string]any)["resetAt"].(string))
+	// resetAt has microseconds: a window after the request, to the microsecond.
+	if lo, hi := first.From.Add(time.Minute).Truncate(time.Microsecond), first.To.Add(time.Minute); err != nil || reset.Before(lo) || reset.After(hi) {
+		t.Fatalf("resetAt %v is not a window after the request (%v … %v): %v", reset, lo, hi, err)
 	}
 
 	// 300 aliased `me { livemode }` cost 300 (an object 1, a scalar 0): 3 points.
@@ -156,8 +189,8 @@ func TestRateLimitGraphQL(t *testing.T) {
 	for i := 53; i >= 0; i-- {
 		checkLimitHeaders(t, e.do("GET", "/api/v1/me", key, ""), 60, i, first)
 	}
-	r = e.gql(key, `{ me { livemode } }`, nil)
-	retry, _ := strconv.Atoi(r.Header.Get("Retry-After"))
+	r, at := timed(func() response { return e.gql(key, `{ me { livemode } }`, nil) })
+	retry := checkRetryAfter(t, r, first, at)
 	r.expect(t, 429, fmt.Sprintf(`{"errors":[{"message":"Rate limit exceeded. Retry after %d seconds.",
 		"extensions":{"code":"RATE_LIMITED","errorCode":"rate_limited","retryAfter":%d}}],"data":null}`, retry, retry))
 	checkLimitHeaders(t, r, 60, 0, first)
