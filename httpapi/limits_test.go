@@ -136,6 +136,33 @@ func TestDepthLimit(t *testing.T) {
 	}
 }
 
+// An introspection operation may nest 20 levels (introspectionDepth), not one
+// more: the limit is enforced, and reported, as 20.
+func TestIntrospectionDepthLimit(t *testing.T) {
+	e := newEnv(t)
+	key := e.key("acme")
+	warmKey(t, e, "acme", key)
+	// __schema types fields type: 4 levels, then ofType levels, then name.
+	nested := func(ofTypes int) string {
+		return `{ __schema { types { fields { type { ` + strings.Repeat("ofType { ", ofTypes) + "name" +
+			strings.Repeat(" }", ofTypes) + ` } } } } }`
+	}
+	twenty, twentyOne := nested(15), nested(16)
+	if d, meta := depthOf(t, twenty); d != 20 || !meta {
+		t.Fatalf("depth %d (introspection %v), want 20", d, meta)
+	}
+	r, _ := e.countGQL(key, twenty)
+	if r.Status != 200 || strings.Contains(string(r.Body), `"errors"`) || !strings.Contains(string(r.Body), `"__schema":{"types":[`) {
+		t.Fatalf("20 levels of introspection refused: %d %.300s", r.Status, r.Body)
+	}
+	r, n := e.countGQL(key, twentyOne)
+	r.expect(t, 422, `{"errors":[{"message":"The query is nested too deeply: 21 levels, the limit is 20.",
+		"extensions":{"code":"DEPTH_LIMIT_EXCEEDED","depth":21,"limit":20}}],"data":null}`)
+	if n != 1 {
+		t.Errorf("refused query ran %d statements, want 1 (authentication)", n)
+	}
+}
+
 func depthOf(t *testing.T, query string) (int, bool) {
 	t.Helper()
 	es := graph.NewExecutableSchema(graph.Config{})
