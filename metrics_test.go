@@ -22,16 +22,7 @@ func TestMetricsListener(t *testing.T) {
 	redis := redistest.Start(t) // stopped halfway, to make the limiter fail open
 	s := startServer(t, []string{"DATABASE_URL=" + url, "REDIS_URL=" + redis.URL, "PIVOTAL_LOG_FORMAT=json"}, "--metrics-addr", "127.0.0.1:0")
 	s.waitReady(t)
-	var metricsAddr string
-	for _, line := range strings.Split(s.logs(), "\n") {
-		var l struct{ Msg, Addr string }
-		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "metrics listening" {
-			metricsAddr = l.Addr
-		}
-	}
-	if metricsAddr == "" {
-		t.Fatalf("no metrics listener logged:\n%s", s.logs())
-	}
+	metricsAddr := metricsAddr(t, s)
 	// A standard test key (30 a minute) to be refused once.
 	limited := binCLI(t, []string{"DATABASE_URL=" + url}, "keys", "create", "--workspace", "metered", "--test")
 	doAs := func(key, method, path, body string, headers ...string) int {
@@ -85,13 +76,7 @@ func TestMetricsListener(t *testing.T) {
 		t.Errorf("/metrics on the API port: %d, want 404", st)
 	}
 
-	resp, err := http.Get("http://" + metricsAddr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	body := string(b)
+	body := scrape(t, metricsAddr)
 	for _, want := range []string{
 		`pivotal_http_requests_total{method="POST",route="/api/v1/customers",status="201"} 2`,
 		`pivotal_http_request_duration_seconds_bucket{method="GET",route="/api/v1/customers",status="200",le=`,
