@@ -14,15 +14,19 @@ import (
 	"testing"
 	"time"
 
+	"pivotal/auth/leaktest"
 	"pivotal/db/dbtest"
 )
 
+// TestMain runs the tests, removes the built binary, then searches every log
+// of the run — the server processes', the commands', the in-process ones' —
+// for every key the tests used (auth/leaktest).
 func TestMain(m *testing.M) {
 	code := dbtest.Run(m)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
-	os.Exit(code)
+	os.Exit(leaktest.Check(code))
 }
 
 // cli runs the binary's entry point in-process and returns its stdout.
@@ -32,7 +36,9 @@ func cli(t *testing.T, env map[string]string, args ...string) (string, error) {
 		t.Setenv(k, v)
 	}
 	var out bytes.Buffer
-	err := run(context.Background(), args, &out, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	leaktest.Key(args...)
+	err := run(context.Background(), args, &out, slog.New(slog.NewTextHandler(leaktest.Writer("pivotal "+args[0]+" (in process)", nil), nil)))
+	leaktest.KeysIn(out.String())
 	return out.String(), err
 }
 
@@ -115,7 +121,7 @@ func TestServeEmbedded(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
-			done <- run(ctx, []string{"serve", "--addr", addr, "--demo"}, io.Discard, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			done <- run(ctx, []string{"serve", "--addr", addr, "--demo"}, io.Discard, slog.New(slog.NewTextHandler(leaktest.Writer("serve --demo (in process)", nil), nil)))
 		}()
 		waitHTTP(t, "http://"+addr+"/api/health/deep")
 		resp, err := http.Get("http://" + addr + "/api/v1/health")

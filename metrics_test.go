@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"pivotal/auth/leaktest"
 	"pivotal/db/dbtest"
 	"pivotal/ratelimit/redistest"
 )
@@ -28,6 +29,7 @@ func TestMetricsListener(t *testing.T) {
 	doAs := func(key, method, path, body string, headers ...string) int {
 		req, _ := http.NewRequest(method, "http://"+s.addr+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+key)
+		leaktest.Key(key)
 		req.Header.Set("Content-Type", "application/json")
 		for _, h := range headers {
 			name, value, _ := strings.Cut(h, ": ")

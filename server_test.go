@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"pivotal/auth/leaktest"
 	"pivotal/db/dbtest"
 	"pivotal/ratelimit/redistest"
 )
@@ -56,6 +57,7 @@ func (in *instance) do(t *testing.T, method, path, key, body string, headers ...
 	}
 	req, _ := http.NewRequest(method, in.url+path, rd)
 	req.Header.Set("Authorization", "Bearer "+key)
+	leaktest.Key(key)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -78,8 +80,10 @@ func binCLI(t *testing.T, env []string, args ...string) string {
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd.Stderr = leaktest.Writer("pivotal "+args[0]+" (process)", &stderr)
+	leaktest.Key(args...)
 	out, err := cmd.Output()
+	leaktest.KeysIn(string(out))
 	if err != nil {
 		t.Fatalf("pivotal %v: %v\n%s", args, err, stderr.String())
 	}

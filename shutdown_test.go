@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"pivotal/auth/leaktest"
 	"pivotal/db"
 	"pivotal/db/dbtest"
 )
@@ -76,6 +77,7 @@ func startServer(t *testing.T, env []string, args ...string) *server {
 		t.Fatal(err)
 	}
 	s := &server{cmd: cmd, done: make(chan error, 1)}
+	leaktest.Source("pivotal serve (process)", s.logs)
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pipe)

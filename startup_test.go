@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"pivotal/auth/leaktest"
 	"pivotal/db"
 )
 
@@ -51,6 +52,7 @@ func TestStartsBeforeTheDatabase(t *testing.T) {
 		req, _ := http.NewRequest(method, "http://"+s.addr+path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer pivotal_"+strings.Repeat("A", 32))
+		leaktest.BearerKey(req.Header.Get("Authorization"))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatalf("%s %s: %v", method, path, err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"pivotal/auth/leaktest"
 	"pivotal/db"
 	"pivotal/db/dbtest"
 	"pivotal/httpapi"
@@ -27,13 +28,14 @@ func TestRequestDeadlineReachesSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	res := resolvers.New(store, slog.New(slog.DiscardHandler))
+	res := resolvers.New(store, slog.New(slog.NewJSONHandler(leaktest.Writer("deadline test server", nil), nil)))
 	srv := httptest.NewServer(httpapi.New(res, res.Log, httpapi.Options{RequestTimeout: 500 * time.Millisecond}))
 	t.Cleanup(srv.Close)
 	k, err := res.OperatorCreateKey(context.Background(), "deadline", "k", false, "unlimited")
 	if err != nil {
 		t.Fatal(err)
 	}
+	leaktest.Key(k.Secret)
 
 	lock, err := store.BeginTx(context.Background(), nil)
 	if err != nil {

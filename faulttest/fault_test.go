@@ -20,13 +20,15 @@ import (
 	"testing"
 	"time"
 
+	"pivotal/auth/leaktest"
 	"pivotal/db"
 	"pivotal/db/dbtest"
 	"pivotal/httpapi"
 	"pivotal/resolvers"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+// TestMain also searches the run's logs for the tests' keys (auth/leaktest).
+func TestMain(m *testing.M) { os.Exit(leaktest.Check(dbtest.Run(m))) }
 
 // requestTimeout is the server's per-request deadline in this test; no request
 // may take much longer, database or not.
@@ -56,7 +58,7 @@ func TestDatabaseLostAndRestartedUnderLoad(t *testing.T) {
 	t.Cleanup(func() { store.Close() })
 	var logs bytes.Buffer
 	var logMu sync.Mutex
-	log := slog.New(slog.NewJSONHandler(lockedWriter{&logs, &logMu}, nil))
+	log := slog.New(slog.NewJSONHandler(leaktest.Writer("fault test server", lockedWriter{&logs, &logMu}), nil))
 	res := resolvers.New(store, log)
 	srv := httptest.NewServer(httpapi.New(res, log, httpapi.Options{RequestTimeout: requestTimeout}))
 	t.Cleanup(srv.Close)
@@ -65,6 +67,7 @@ func TestDatabaseLostAndRestartedUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A request that hangs is reported as too slow (below), not cut by the client.
+	leaktest.Key(k.Secret)
 	client := &http.Client{Timeout: 10 * requestTimeout}
 
 	var phase atomic.Value

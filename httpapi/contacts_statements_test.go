@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -25,7 +26,7 @@ func (e *env) statementsFor(key, query string) (int64, []byte) {
 	e.t.Helper()
 	var logged lockedBuffer
 	// The executor's loaders are under test here, not the fast path.
-	h := New(e.res, slog.New(slog.NewJSONHandler(&logged, nil)), Options{DisableFastPath: true})
+	h := New(e.res, slog.New(slog.NewJSONHandler(io.MultiWriter(&logged, logSink), nil)), Options{DisableFastPath: true})
 	b, _ := json.Marshal(map[string]any{"query": query})
 	req := httptest.NewRequest("POST", "/graphql", strings.NewReader(string(b)))
 	req.Header.Set("Content-Type", "application/json")

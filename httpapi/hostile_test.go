@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"pivotal/auth/leaktest"
 	"strings"
 	"testing"
 	"time"
@@ -173,8 +174,10 @@ func rawRequest(t *testing.T, base, line, key, header, body string) int {
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(30 * time.Second))
 	auth := "Authorization: Bearer " + key + "\r\n"
-	if strings.HasPrefix(header, "Authorization:") {
+	leaktest.Key(key)
+	if value, ok := strings.CutPrefix(header, "Authorization:"); ok {
 		auth = ""
+		leaktest.BearerKey(value)
 	}
 	ct := "Content-Type: application/json\r\n"
 	if strings.HasPrefix(header, "Content-Type:") {

@@ -10,6 +10,7 @@ import (
 
 	"pivotal/apperr"
 	"pivotal/auth"
+	"pivotal/auth/leaktest"
 	"pivotal/graph/model"
 	"pivotal/resolvers"
 )
@@ -187,6 +188,7 @@ func (e *env) doRaw(method, path, key, body string, headers map[string][]string)
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+key)
+	leaktest.Key(key)
 	for k, v := range headers {
 		req.Header[k] = v
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -23,7 +24,7 @@ func (e *env) countedGQL(t *testing.T, key, query string, vars map[string]any) (
 	t.Helper()
 	var logs bytes.Buffer
 	// The executor's loaders are under test here, not the fast path.
-	h := New(e.res, slog.New(slog.NewJSONHandler(&logs, nil)), Options{DisableFastPath: true})
+	h := New(e.res, slog.New(slog.NewJSONHandler(io.MultiWriter(&logs, logSink), nil)), Options{DisableFastPath: true})
 	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req := httptest.NewRequest("POST", "/graphql", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")

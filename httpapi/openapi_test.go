@@ -19,6 +19,7 @@ import (
 	"github.com/pb33f/libopenapi-validator/schema_validation"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 
+	"pivotal/auth/leaktest"
 	"pivotal/rest"
 )
 
@@ -272,6 +273,7 @@ func TestOpenAPIHookCatchesDrift(t *testing.T) {
 			}
 			if c.auth != "" {
 				req.Header.Set("Authorization", c.auth)
+				leaktest.BearerKey(c.auth)
 			}
 			h := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"req_1"}}
 			for i := 0; i < len(c.headers); i += 2 {

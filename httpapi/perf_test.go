@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"pivotal/auth/leaktest"
 	"pivotal/db"
 )
 
@@ -70,6 +70,7 @@ func serveCounting(t testing.TB, h http.Handler, key, method, path, body string)
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Authorization", "Bearer "+key)
+	leaktest.Key(key)
 	ctx, stats := db.WithStats(context.Background())
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req.WithContext(ctx))
@@ -181,7 +182,7 @@ func TestNestedLoadsConstantStatements(t *testing.T) {
 		warmKey(t, e, "acme", key)
 		// Both ways of answering: the fast path (one JSON statement) and the
 		// executor with its batched loaders, which serves everything else.
-		executor := New(e.res, slog.New(slog.NewJSONHandler(io.Discard, nil)), Options{DisableFastPath: true})
+		executor := New(e.res, slog.New(slog.NewJSONHandler(logSink, nil)), Options{DisableFastPath: true})
 		for _, c := range cases {
 			for _, mode := range []struct {
 				name string
