@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -20,19 +19,6 @@ import (
 	"pivotal/ratelimit"
 	"pivotal/resolvers"
 )
-
-// httpLimits are the HTTP server's timeouts and header cap.
-type httpLimits struct {
-	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
-	MaxHeaderBytes                                            int
-}
-
-func intEnv(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return n
-	}
-	return def
-}
 
 // Garbage-collector defaults for serving. The server keeps little alive
 // (tens of MB), so collecting at every 4× growth instead of 2× cuts the GC's
@@ -267,4 +253,33 @@ func (b *backend) close(log *slog.Logger) {
 			log.Error("stopping embedded PostgreSQL", "err", err)
 		}
 	}
+}
+
+// newLimiter returns the rate limiter: windows in Redis when url is set, so
+// that instances share one budget, in memory otherwise. An unreachable Redis
+// is not fatal: the limiter fails open until it comes back.
+func newLimiter(ctx context.Context, url string, log *slog.Logger) (*ratelimit.Limiter, func(), error) {
+	if url == "" {
+		log.Info("rate limits kept in memory (set REDIS_URL to share them between instances)")
+		return metered(ratelimit.NewLimiter(ratelimit.NewMemory(), log)), func() {}, nil
+	}
+	r, err := ratelimit.NewRedis(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := r.Ping(pctx); err != nil {
+		log.Warn("Redis unreachable; rate limits fail open until it answers", "err", err.Error())
+	} else {
+		log.Info("rate limits kept in Redis")
+	}
+	return metered(ratelimit.NewLimiter(r, log)), func() { r.Close() }, nil
+}
+
+// metered counts the limiter's refusals and failures in the metrics.
+func metered(l *ratelimit.Limiter) *ratelimit.Limiter {
+	l.OnReject = metrics.RateLimitRejections.Inc
+	l.OnFailOpen = metrics.RateLimitFailOpen.Inc
+	return l
 }
