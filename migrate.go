@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"pivotal/db"
+	"pivotal/localpg"
 )
 
 // migrateCommand applies the migrations embedded in the binary.
@@ -29,7 +30,7 @@ func migrateCommand(ctx context.Context, args []string, log *slog.Logger) error 
 func withDatabase(ctx context.Context, c config, log *slog.Logger, fn func(*db.DB) error) error {
 	url := c.DatabaseURL
 	if url == "" {
-		cluster, err := db.StartCluster(ctx, c.DataDir, log)
+		cluster, err := localpg.StartCluster(ctx, c.DataDir, log)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 
 	"pivotal/db"
 	"pivotal/httpapi"
+	"pivotal/localpg"
 	"pivotal/metrics"
 	"pivotal/ratelimit"
 	"pivotal/resolvers"
@@ -163,7 +164,7 @@ func newHTTPServer(ctx context.Context, l httpLimits, h http.Handler) *http.Serv
 
 // backend is what boot brought up; close releases it in reverse order.
 type backend struct {
-	cluster *db.Cluster
+	cluster *localpg.Cluster
 	store   *db.DB
 	// stopJanitor ends the idempotency-key cleanup and waits for it.
 	stopJanitor func()
@@ -178,7 +179,7 @@ type backend struct {
 func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter, log *slog.Logger, gate *httpapi.Gate) error {
 	url := c.DatabaseURL
 	if url == "" {
-		cluster, err := db.StartCluster(ctx, c.DataDir, log)
+		cluster, err := localpg.StartCluster(ctx, c.DataDir, log)
 		if err != nil {
 			return err
 		}

@@ -21,6 +21,7 @@ import (
 
 	"pivotal/db"
 	"pivotal/db/dbtest"
+	"pivotal/localpg"
 )
 
 var (
@@ -291,7 +292,7 @@ func TestSIGTERMStopsEmbeddedPostgresLast(t *testing.T) {
 	if testing.Short() {
 		t.Skip("initdb takes seconds")
 	}
-	if _, err := db.FindPostgresBin(); err != nil {
+	if _, err := localpg.FindPostgresBin(); err != nil {
 		t.Skip(err)
 	}
 	base, err := os.MkdirTemp("", "pivotal-embedded-")

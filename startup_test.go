@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"pivotal/db"
+	"pivotal/localpg"
 )
 
 // Started while its database is not there yet, the server listens at once,
@@ -23,7 +23,7 @@ func TestStartsBeforeTheDatabase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("initdb takes seconds")
 	}
-	if _, err := db.FindPostgresBin(); err != nil {
+	if _, err := localpg.FindPostgresBin(); err != nil {
 		t.Skip(err)
 	}
 	base, err := os.MkdirTemp("", "pivotal-late-")
@@ -83,7 +83,7 @@ func TestStartsBeforeTheDatabase(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cluster, err := db.StartThrowawayCluster(ctx, dir, nil)
+	cluster, err := localpg.StartThrowawayCluster(ctx, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
