@@ -28,21 +28,16 @@ func migrateCommand(ctx context.Context, args []string, log *slog.Logger) error 
 // withDatabase opens the configured database (starting the embedded cluster
 // when there is no URL), migrates it, runs fn and closes everything.
 func withDatabase(ctx context.Context, c config, log *slog.Logger, fn func(*db.DB) error) error {
-	url := c.DatabaseURL
-	if url == "" {
-		cluster, err := localpg.StartCluster(ctx, c.DataDir, log)
-		if err != nil {
-			return err
-		}
+	url, cluster, err := databaseURL(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	if cluster != nil {
 		defer func() {
 			if err := cluster.Stop(); err != nil {
 				log.Error("stopping embedded PostgreSQL", "err", err)
 			}
 		}()
-		if err := ensureDatabase(ctx, cluster.URL("postgres"), "pivotal"); err != nil {
-			return err
-		}
-		url = cluster.URL("pivotal")
 	}
 	store, err := db.Open(url, db.Options{StatementTimeout: c.StatementTimeout})
 	if err != nil {
@@ -84,21 +79,13 @@ func waitForDatabase(ctx context.Context, store *db.DB, log *slog.Logger, maxAtt
 	}
 }
 
-// ensureDatabase creates database name on the server of adminURL if missing.
-func ensureDatabase(ctx context.Context, adminURL, name string) error {
-	admin, err := db.Open(adminURL, db.Options{MaxOpenConns: 1})
-	if err != nil {
-		return err
+// databaseURL is where every command finds its database: DATABASE_URL, or
+// else the embedded cluster in the data directory, started or reused, with its
+// database "pivotal". A returned cluster is the caller's to stop.
+func databaseURL(ctx context.Context, c config, log *slog.Logger) (string, *localpg.Cluster, error) {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL, nil, nil
 	}
-	defer admin.Close()
-	var exists bool
-	if err := admin.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name); err != nil {
-		return fmt.Errorf("embedded PostgreSQL: %w", err)
-	}
-	if !exists {
-		if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
-			return fmt.Errorf("embedded PostgreSQL: %w", err)
-		}
-	}
-	return nil
+	cluster, url, err := localpg.Open(ctx, c.DataDir, "pivotal", log)
+	return url, cluster, err
 }

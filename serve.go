@@ -177,18 +177,11 @@ type backend struct {
 // that waiting cannot cure (no PostgreSQL binaries, a bad URL, a failing
 // migration) is returned.
 func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter, log *slog.Logger, gate *httpapi.Gate) error {
-	url := c.DatabaseURL
-	if url == "" {
-		cluster, err := localpg.StartCluster(ctx, c.DataDir, log)
-		if err != nil {
-			return err
-		}
-		b.cluster = cluster
-		if err := ensureDatabase(ctx, cluster.URL("postgres"), "pivotal"); err != nil {
-			return err
-		}
-		url = cluster.URL("pivotal")
+	url, cluster, err := databaseURL(ctx, c, log)
+	if err != nil {
+		return err
 	}
+	b.cluster = cluster
 	store, err := db.Open(url, db.Options{StatementTimeout: c.StatementTimeout, Observe: metrics.ObserveSQL})
 	if err != nil {
 		return err
