@@ -65,7 +65,7 @@ func TestKeysCommands(t *testing.T) {
 			t.Fatalf("the revoked key shows no revocation time:\n%s", list)
 		}
 	}
-	if _, err := cli(t, env, "keys", "revoke", "pivotal_nope"); err == nil || !strings.Contains(err.Error(), "No such api key") {
+	if _, err := cli(t, env, "keys", "revoke", "pivotal_nopenope"); err == nil || !strings.Contains(err.Error(), "No such api key") {
 		t.Fatalf("revoking an unknown key: %v", err)
 	}
 	if _, err := cli(t, env, "keys", "create", "--workspace", "acme", "--tier", "gold"); err == nil {

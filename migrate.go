@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"pivotal/db"
@@ -12,15 +12,25 @@ import (
 )
 
 // migrateCommand applies the migrations embedded in the binary.
-func migrateCommand(ctx context.Context, args []string, log *slog.Logger) error {
+func migrateCommand(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	var c config
-	fs := newFlagSet("migrate", os.Stderr)
-	commonFlags(fs, &c)
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("migrate", "[FLAGS]",
+		"Applies the database migrations embedded in the binary (serve and every command also\n"+
+			"apply them before anything else), then prints the schema version.", stdout)
+	databaseFlags(fs, &c)
+	verboseFlag(fs, &c)
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	return withDatabase(ctx, c, log, func(store *db.DB) error {
-		log.Info("migrations applied")
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	return withDatabase(ctx, c, quiet(log, c.Verbose), func(store *db.DB) error {
+		v, err := db.SchemaVersion(ctx, store.DB.DB)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "migrated: schema version %d\n", v)
 		return nil
 	})
 }

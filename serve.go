@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -40,29 +41,22 @@ func tuneGC() {
 	}
 }
 
-func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
+func serveCommand(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	var c config
-	fs := newFlagSet("serve", os.Stderr)
-	commonFlags(fs, &c)
-	fs.StringVar(&c.Addr, "addr", envOr("PIVOTAL_ADDR", "127.0.0.1:8080"), "listen address (env PIVOTAL_ADDR)")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", os.Getenv("PIVOTAL_METRICS_ADDR"), "operator listener serving GET /metrics, e.g. 127.0.0.1:9090; empty: off (env PIVOTAL_METRICS_ADDR)")
-	fs.BoolVar(&c.Demo, "demo", false, "seed a demo workspace on first start and print a test key")
-	fs.DurationVar(&c.StatementTimeout, "statement-timeout", durationEnv("PIVOTAL_STATEMENT_TIMEOUT", 5*time.Second), "PostgreSQL statement_timeout for API queries (env PIVOTAL_STATEMENT_TIMEOUT)")
-	fs.DurationVar(&c.RequestTimeout, "request-timeout", durationEnv("PIVOTAL_REQUEST_TIMEOUT", 10*time.Second), "deadline of each API request, SQL included; past it the answer is 503 (env PIVOTAL_REQUEST_TIMEOUT)")
-	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", durationEnv("PIVOTAL_SHUTDOWN_GRACE", 15*time.Second), "how long in-flight requests may finish on SIGTERM (env PIVOTAL_SHUTDOWN_GRACE)")
-	fs.DurationVar(&c.HTTP.ReadHeaderTimeout, "read-header-timeout", durationEnv("PIVOTAL_READ_HEADER_TIMEOUT", 5*time.Second), "time to read a request's headers (env PIVOTAL_READ_HEADER_TIMEOUT)")
-	fs.DurationVar(&c.HTTP.ReadTimeout, "read-timeout", durationEnv("PIVOTAL_READ_TIMEOUT", 30*time.Second), "time to read a whole request (env PIVOTAL_READ_TIMEOUT)")
-	fs.DurationVar(&c.HTTP.WriteTimeout, "write-timeout", durationEnv("PIVOTAL_WRITE_TIMEOUT", 60*time.Second), "time from the end of the headers to the end of the response (env PIVOTAL_WRITE_TIMEOUT)")
-	fs.DurationVar(&c.HTTP.IdleTimeout, "idle-timeout", durationEnv("PIVOTAL_IDLE_TIMEOUT", 120*time.Second), "keep-alive idle time (env PIVOTAL_IDLE_TIMEOUT)")
-	fs.IntVar(&c.MaxComplexity, "max-complexity", intEnv("PIVOTAL_MAX_COMPLEXITY", httpapi.DefaultMaxComplexity), "largest cost of a GraphQL operation (env PIVOTAL_MAX_COMPLEXITY)")
-	fs.StringVar(&c.RedisURL, "redis-url", os.Getenv("REDIS_URL"), "Redis URL for rate-limit windows shared across instances (env REDIS_URL); empty: in memory")
-	fs.StringVar(&c.CORSOrigins, "cors-origins", os.Getenv("PIVOTAL_CORS_ORIGINS"), "comma-separated origins allowed by CORS (env PIVOTAL_CORS_ORIGINS); empty: none")
-	fs.IntVar(&c.HTTP.MaxHeaderBytes, "max-header-bytes", intEnv("PIVOTAL_MAX_HEADER_BYTES", 64<<10), "largest request header block (env PIVOTAL_MAX_HEADER_BYTES)")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("serve", "[FLAGS]",
+		"Serves the GraphQL API (/graphql), the Pivotal REST v1 routes (/api/v1), GraphiQL\n"+
+			"(/graphiql) and the health checks. The default command. SIGTERM or SIGINT drains\n"+
+			"in-flight requests, then stops.", stdout)
+	serveFlags(fs, &c)
+	databaseFlags(fs, &c)
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if c.RequestTimeout > 0 && c.HTTP.WriteTimeout > 0 && c.RequestTimeout >= c.HTTP.WriteTimeout {
-		return errors.New("serve: --request-timeout must be shorter than --write-timeout, or clients see a cut connection instead of a 503")
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if err := c.checkServe(); err != nil {
+		return fs.usageError("%v", err)
 	}
 	tuneGC()
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
@@ -72,7 +66,7 @@ func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 	defer closeLimiter()
-	return serve(ctx, c, limiter, log)
+	return serve(ctx, c, limiter, stdout, log)
 }
 
 // serve listens at once and brings the database up in the background: until it
@@ -80,7 +74,7 @@ func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
 // see a live process and clients a clear, retryable answer. When ctx ends it
 // stops accepting, lets in-flight requests finish within the grace period, then
 // closes the pool and, last, stops the embedded PostgreSQL.
-func serve(ctx context.Context, c config, limiter *ratelimit.Limiter, log *slog.Logger) error {
+func serve(ctx context.Context, c config, limiter *ratelimit.Limiter, stdout io.Writer, log *slog.Logger) error {
 	gate := httpapi.NewGate(log, metrics.ObserveHTTP)
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -106,7 +100,7 @@ func serve(ctx context.Context, c config, limiter *ratelimit.Limiter, log *slog.
 
 	bootCtx, cancelBoot := context.WithCancel(ctx)
 	defer cancelBoot()
-	var be backend
+	be := backend{stdout: stdout}
 	bootDone := make(chan error, 1)
 	go func() { bootDone <- be.boot(bootCtx, c, limiter, log, gate) }()
 
@@ -164,6 +158,8 @@ func newHTTPServer(ctx context.Context, l httpLimits, h http.Handler) *http.Serv
 
 // backend is what boot brought up; close releases it in reverse order.
 type backend struct {
+	// stdout is where --demo prints its key.
+	stdout  io.Writer
 	cluster *localpg.Cluster
 	store   *db.DB
 	// stopJanitor ends the idempotency-key cleanup and waits for it.
@@ -214,7 +210,7 @@ func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter
 			return fmt.Errorf("demo: %w", err)
 		}
 		uiHeaders = map[string]string{"Authorization": "Bearer " + key}
-		fmt.Fprintf(os.Stdout, "Demo workspace ready.\n  test key: %s\n  GraphiQL: http://%s/graphiql\n", key, c.Addr)
+		fmt.Fprintf(b.stdout, "Demo workspace ready.\n  test key: %s\n  GraphiQL: http://%s/graphiql\n", key, c.Addr)
 	}
 	janitorCtx, cancelJanitor := context.WithCancel(context.WithoutCancel(ctx))
 	janitorDone := make(chan struct{})

@@ -1,14 +1,17 @@
-// Command pivotal serves the pivotal GraphQL API and the Pivotal REST v1
-// compatibility layer over PostgreSQL.
+// Command pivotal serves the pivotal GraphQL API, the Pivotal REST v1
+// compatibility layer and GraphiQL over PostgreSQL, and manages keys and data.
 //
-//	pivotal serve [--addr 127.0.0.1:8080] [--demo]   (the default command)
+//	pivotal [serve] [--addr 127.0.0.1:8080] [--demo]   (the default command)
 //	pivotal keys create --workspace SLUG [--name NAME] [--test] [--tier standard|paid|unlimited]
 //	pivotal keys list --workspace SLUG
 //	pivotal keys revoke KEY
 //	pivotal migrate
 //	pivotal seed --workspace SLUG [--customers N] [--contacts N] [--onboardings N]
+//	pivotal help [COMMAND]
 //
-// With no DATABASE_URL the server runs its own PostgreSQL in PIVOTAL_DATA_DIR.
+// This file holds main, the command table and the usage; config.go every
+// configuration flag and its environment variable; each command has its file.
+// With no DATABASE_URL the commands run their own PostgreSQL in PIVOTAL_DATA_DIR.
 package main
 
 import (
@@ -24,15 +27,32 @@ import (
 	"pivotal/httpmw"
 )
 
+// Exit statuses.
+const (
+	exitOK      = 0 // done, or help was asked for
+	exitFailure = 1 // the command ran and failed
+	exitUsage   = 2 // the command line was wrong; nothing was done
+)
+
 func main() {
-	log := newLogger(os.Stderr)
-	if err := run(context.Background(), os.Args[1:], os.Stdout, log); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "pivotal:", err)
-		os.Exit(1)
+	err := run(context.Background(), os.Args[1:], os.Stdout, newLogger(os.Stderr))
+	os.Exit(exitStatus(err, os.Stderr))
+}
+
+// exitStatus reports err on stderr and returns the process's exit status: a
+// usage error is one line and a pointer to the command's --help.
+func exitStatus(err error, stderr io.Writer) int {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		name := strings.TrimSpace("pivotal " + ue.cmd)
+		fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", name, ue.msg, name)
+		return exitUsage
 	}
+	fmt.Fprintln(stderr, "pivotal:", err)
+	return exitFailure
 }
 
 // newLogger logs JSON when stderr is not a terminal, text otherwise.
@@ -43,47 +63,81 @@ func newLogger(w *os.File) *slog.Logger {
 	return slog.New(httpmw.WithRequestIDs(slog.NewJSONHandler(w, nil)))
 }
 
-const usage = `pivotal — GraphQL and REST v1 API for customer onboarding.
+// quiet is the logger of a one-shot command: errors only, unless --verbose.
+func quiet(log *slog.Logger, verbose bool) *slog.Logger {
+	if verbose {
+		return log
+	}
+	return slog.New(minLevel{log.Handler(), slog.LevelError})
+}
 
-Usage:
-  pivotal [serve] [--addr ADDR] [--demo]
-  pivotal keys create --workspace SLUG [--name NAME] [--test] [--tier standard|paid|unlimited]
-  pivotal keys list --workspace SLUG
-  pivotal keys revoke KEY            (the key's id, its visible prefix, or the full key)
-  pivotal migrate
-  pivotal seed --workspace SLUG [--customers 1000] [--contacts 5] [--onboardings 3] [--key-tier unlimited]
+// minLevel drops records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
 
-Environment (each flag's default comes from its variable):
-  PIVOTAL_ADDR          listen address (default 127.0.0.1:8080)
-  DATABASE_URL          PostgreSQL URL; unset: a private cluster in PIVOTAL_DATA_DIR
-  PIVOTAL_DATA_DIR      data directory of the embedded PostgreSQL (default ./.pivotal)
-  REDIS_URL             Redis for rate-limit windows shared by several instances
-                        (redis://host:6379/0); unset: windows in memory (one instance)
-  PIVOTAL_CORS_ORIGINS  comma-separated browser origins allowed by CORS (default: none)
-  PIVOTAL_LOG_FORMAT    "json" forces JSON logs (default: JSON unless stderr is a terminal)
-  PIVOTAL_MAX_COMPLEXITY  largest cost of a GraphQL operation (default 10000)
-  PIVOTAL_METRICS_ADDR  operator listener serving /metrics (default: none)
-  PIVOTAL_REQUEST_TIMEOUT, PIVOTAL_STATEMENT_TIMEOUT, PIVOTAL_SHUTDOWN_GRACE and the
-  HTTP limits: see "pivotal serve --help"
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
+}
+
+const usage = `pivotal — GraphQL API, Pivotal REST v1 and GraphiQL for customer onboarding.
+
+Usage: pivotal [COMMAND] [FLAGS]
+
+Commands:
+  serve         serve the API and GraphiQL (the default command)
+  keys create   create an API key and print it
+  keys list     list a workspace's keys
+  keys revoke   revoke a key
+  migrate       apply the database migrations
+  seed          bulk-load a workspace with synthetic customers
+  help          print a command's usage: pivotal help COMMAND
+
+Every configuration flag has an environment variable; 'pivotal help COMMAND'
+lists a command's flags and variables. Without DATABASE_URL every command uses
+a private PostgreSQL cluster in PIVOTAL_DATA_DIR (default ./.pivotal).
 `
 
+// run runs the command of args (serve when there is none). Help goes to
+// stdout; a usage error is a *usageError.
 func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	switch {
+	case len(args) > 0 && isHelp(args[0]):
+		fmt.Fprint(stdout, usage)
+		return flag.ErrHelp
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
 	case "serve":
-		return serveCommand(ctx, args, log)
+		return serveCommand(ctx, args, stdout, log)
 	case "keys":
 		return keysCommand(ctx, args, stdout, log)
 	case "seed":
 		return seedCommand(ctx, args, stdout, log)
 	case "migrate":
-		return migrateCommand(ctx, args, log)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+		return migrateCommand(ctx, args, stdout, log)
+	case "help":
+		if len(args) == 0 {
+			fmt.Fprint(stdout, usage)
+			return flag.ErrHelp
+		}
+		// The usage of a command is what its --help prints.
+		return run(ctx, append(args[:len(args):len(args)], "--help"), stdout, log)
 	}
-	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
+	return &usageError{msg: fmt.Sprintf("unknown command %q", cmd)}
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
 }
