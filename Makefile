@@ -7,7 +7,7 @@ GO      ?= go
 BIN     := bin/pivotal
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run build test vet generate postgres redis clean bench fuzz
+.PHONY: run build test vet generate postgres redis graphiql-assets clean bench fuzz
 
 build:
 	$(GO) build -o $(BIN) .
@@ -48,6 +48,11 @@ postgres:
 # redis-server for the rate-limit tests (they skip, saying why, without it).
 redis:
 	@scripts/ensure-redis.sh
+
+# graphiql-assets rebuilds graphiql/assets (embedded in the binary, committed)
+# from the npm versions pinned in graphiql/ui/package-lock.json; needs npm.
+graphiql-assets:
+	scripts/graphiql-assets.sh
 
 clean:
 	rm -rf bin
