@@ -16,7 +16,9 @@ import (
 func TestAccessLogLevels(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	status := func(code int) http.HandlerFunc { return func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) } }
+	status := func(code int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) }
+	}
 	r := chi.NewRouter()
 	r.Use(AccessLog(log, nil))
 	r.Get("/api/health/deep", status(503))
