@@ -7,7 +7,7 @@ GO      ?= go
 BIN     := bin/pivotal
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run build test vet generate postgres redis graphiql-assets clean bench fuzz
+.PHONY: run build test vet generate postgres redis chromium graphiql-assets clean bench fuzz
 
 build:
 	$(GO) build -o $(BIN) .
@@ -15,7 +15,7 @@ build:
 run: postgres build
 	./$(BIN) serve --demo --addr $(ADDR)
 
-test: postgres redis
+test: postgres redis chromium
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -48,6 +48,10 @@ postgres:
 # redis-server for the rate-limit tests (they skip, saying why, without it).
 redis:
 	@scripts/ensure-redis.sh
+
+# chromium for the browser test of the GraphiQL page (Debian's package).
+chromium:
+	@scripts/ensure-chromium.sh
 
 # graphiql-assets rebuilds graphiql/assets (embedded in the binary, committed)
 # from the npm versions pinned in graphiql/ui/package-lock.json; needs npm.
