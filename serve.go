@@ -100,7 +100,7 @@ func serve(ctx context.Context, c config, limiter *ratelimit.Limiter, stdout io.
 
 	bootCtx, cancelBoot := context.WithCancel(ctx)
 	defer cancelBoot()
-	be := backend{stdout: stdout}
+	be := backend{stdout: stdout, addr: ln.Addr()}
 	bootDone := make(chan error, 1)
 	go func() { bootDone <- be.boot(bootCtx, c, limiter, log, gate) }()
 
@@ -158,8 +158,10 @@ func newHTTPServer(ctx context.Context, l httpLimits, h http.Handler) *http.Serv
 
 // backend is what boot brought up; close releases it in reverse order.
 type backend struct {
-	// stdout is where --demo prints its key.
+	// stdout is where --demo prints its key; addr is where the server
+	// listens (the key goes in the GraphiQL page only on a loopback address).
 	stdout  io.Writer
+	addr    net.Addr
 	cluster *localpg.Cluster
 	store   *db.DB
 	// stopJanitor ends the idempotency-key cleanup and waits for it.
@@ -205,12 +207,9 @@ func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter
 	res.Hooks.IdempotentReplay = metrics.IdempotentReplays.Inc
 	var uiHeaders map[string]string
 	if c.Demo {
-		key, err := seedDemo(ctx, res)
-		if err != nil {
+		if uiHeaders, err = startDemo(ctx, res, c.DataDir, c.Addr, b.addr, b.stdout, log); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		uiHeaders = map[string]string{"Authorization": "Bearer " + key}
-		fmt.Fprintf(b.stdout, "Demo workspace ready.\n  test key: %s\n  GraphiQL: http://%s/graphiql\n", key, c.Addr)
 	}
 	janitorCtx, cancelJanitor := context.WithCancel(context.WithoutCancel(ctx))
 	janitorDone := make(chan struct{})
