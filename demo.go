@@ -184,7 +184,7 @@ func seedDemoContacts(ctx context.Context, res *resolvers.Resolver, c *model.Cus
 	for j := 0; j < n; j++ {
 		p := demoPeople[(i+j)%len(demoPeople)]
 		title, primary := p.title, j == 0
-		if _, err := res.AddContact(ctx, c.ID, model.AddContactInput{
+		if _, err := res.CreateContact(ctx, c.ID, model.CreateContactInput{
 			Name: p.name, Email: p.local + "@" + domain, Title: &title, IsPrimary: &primary,
 			Labels: demoLabels[(i+j)%len(demoLabels)],
 		}); err != nil {
