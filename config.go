@@ -130,8 +130,10 @@ func (fs *flagSet) durationVar(p *time.Duration, name, env string, def time.Dura
 	fs.env[name] = env
 }
 
-// verboseFlag is the one-shot commands' switch for their logs.
-func verboseFlag(fs *flagSet, c *config) {
+// oneShotFlags are the flags of every command but serve: the database, and
+// --verbose, the switch for their logs.
+func oneShotFlags(fs *flagSet, c *config) {
+	databaseFlags(fs, c)
 	fs.BoolVar(&c.Verbose, "verbose", false, "log what the command does (on stderr); quiet by default")
 }
 
@@ -176,6 +178,18 @@ func (fs *flagSet) parse(args []string) error {
 
 // badFlagValue matches the flag package's error for a malformed value.
 var badFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-([^:]+): `)
+
+// parseNoArgs is parse for a command that takes no positional arguments (a
+// flag after one would otherwise be ignored silently).
+func (fs *flagSet) parseNoArgs(args []string) error {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fs.usageError("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
 
 // setError says what a malformed value should have looked like; the flag
 // package's own message ("parse error") does not.

@@ -57,19 +57,15 @@ func keysCreate(ctx context.Context, args []string, stdout io.Writer, log *slog.
 	name := fs.String("name", "default", "the key's `NAME`, shown in audit trails as 'API: NAME'")
 	test := fs.Bool("test", false, "create a test key (pivotal_test_…)")
 	tier := fs.String("tier", "standard", "rate-limit `TIER`: standard, paid or unlimited")
-	databaseFlags(fs, &c)
-	verboseFlag(fs, &c)
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	oneShotFlags(fs, &c)
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
 	if *ws == "" {
 		return fs.usageError("--workspace is required")
 	}
-	if err := resolvers.ValidateOperatorKey(*ws, *name, *tier); err != nil {
-		return fs.usageError("%s", cliError(err))
+	if err := fs.check(resolvers.ValidateOperatorKey(*ws, *name, *tier)); err != nil {
+		return err
 	}
 	log = quiet(log, c.Verbose)
 	return withDatabase(ctx, c, log, func(store *db.DB) error {
@@ -88,19 +84,15 @@ func keysList(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 		"Lists the keys of workspace SLUG, newest first: id, visible prefix, name, mode, tier,\n"+
 			"creation, last use and revocation. Secrets are never shown.", stdout)
 	ws := fs.String("workspace", "", "workspace `SLUG` (required)")
-	databaseFlags(fs, &c)
-	verboseFlag(fs, &c)
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	oneShotFlags(fs, &c)
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
 	if *ws == "" {
 		return fs.usageError("--workspace is required")
 	}
-	if err := resolvers.ValidateWorkspaceSlug(*ws); err != nil {
-		return fs.usageError("%s", cliError(err))
+	if err := fs.check(resolvers.ValidateWorkspaceSlug(*ws)); err != nil {
+		return err
 	}
 	log = quiet(log, c.Verbose)
 	return withDatabase(ctx, c, log, func(store *db.DB) error {
@@ -128,8 +120,7 @@ func keysRevoke(ctx context.Context, args []string, stdout io.Writer, log *slog.
 	fs := newFlagSet("keys revoke", "KEY",
 		"Revokes KEY: the key's id, its visible prefix (pivotal_XXXXXXXX) or the full key.\n"+
 			"Every instance refuses it from its next request on. Revoking a revoked key changes nothing.", stdout)
-	databaseFlags(fs, &c)
-	verboseFlag(fs, &c)
+	oneShotFlags(fs, &c)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -137,8 +128,8 @@ func keysRevoke(ctx context.Context, args []string, stdout io.Writer, log *slog.
 		return fs.usageError("want exactly one KEY (id, visible prefix or full key), got %d", fs.NArg())
 	}
 	ref := fs.Arg(0)
-	if err := resolvers.ValidateKeyRef(ref); err != nil {
-		return fs.usageError("%s", cliError(err))
+	if err := fs.check(resolvers.ValidateKeyRef(ref)); err != nil {
+		return err
 	}
 	log = quiet(log, c.Verbose)
 	return withDatabase(ctx, c, log, func(store *db.DB) error {
@@ -155,20 +146,19 @@ func keysRevoke(ctx context.Context, args []string, stdout io.Writer, log *slog.
 	})
 }
 
-// noArgs refuses positional arguments where a command takes none (a flag
-// after them would otherwise be ignored silently).
-func noArgs(fs *flagSet) error {
-	if fs.NArg() > 0 {
-		return fs.usageError("unexpected argument %q", fs.Arg(0))
-	}
-	return nil
-}
-
 func optTime(t *gqltypes.Time) string {
 	if t == nil {
 		return "-"
 	}
 	return gqltypes.FormatTime(t.Time())
+}
+
+// check turns a validation error of the command's input into a usage error.
+func (fs *flagSet) check(err error) error {
+	if err != nil {
+		return fs.usageError("%s", cliError(err))
+	}
+	return nil
 }
 
 // cliError is an application error's message, for a terminal.

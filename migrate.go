@@ -17,12 +17,8 @@ func migrateCommand(ctx context.Context, args []string, stdout io.Writer, log *s
 	fs := newFlagSet("migrate", "[FLAGS]",
 		"Applies the database migrations embedded in the binary (serve and every command also\n"+
 			"apply them before anything else), then prints the schema version.", stdout)
-	databaseFlags(fs, &c)
-	verboseFlag(fs, &c)
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	oneShotFlags(fs, &c)
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
 	return withDatabase(ctx, c, quiet(log, c.Verbose), func(store *db.DB) error {

@@ -24,12 +24,8 @@ func seedCommand(ctx context.Context, args []string, stdout io.Writer, log *slog
 	onboardings := fs.Int("onboardings", 3, "onboardings per customer (0–100)")
 	tier := fs.String("key-tier", "unlimited", "rate-limit `TIER` of the printed key: standard, paid or unlimited")
 	printKey := fs.Bool("key", true, "create a key named \"seed\" for the workspace and print it on stdout")
-	databaseFlags(fs, &c)
-	verboseFlag(fs, &c)
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	oneShotFlags(fs, &c)
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
 	switch {
@@ -42,8 +38,8 @@ func seedCommand(ctx context.Context, args []string, stdout io.Writer, log *slog
 	case *onboardings < 0 || *onboardings > 100:
 		return fs.usageError("--onboardings must be 0–100")
 	}
-	if err := resolvers.ValidateOperatorKey(*ws, "seed", *tier); err != nil {
-		return fs.usageError("%s", cliError(err))
+	if err := fs.check(resolvers.ValidateOperatorKey(*ws, "seed", *tier)); err != nil {
+		return err
 	}
 	log = quiet(log, c.Verbose)
 	return withDatabase(ctx, c, log, func(store *db.DB) error {

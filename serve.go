@@ -49,10 +49,7 @@ func serveCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 			"in-flight requests, then stops.", stdout)
 	serveFlags(fs, &c)
 	databaseFlags(fs, &c)
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
 	if err := c.checkServe(); err != nil {
