@@ -144,14 +144,22 @@ func cleanEnv() []string {
 
 type lockedLog struct{ syncBuffer }
 
-// Every example of the README, run as written against a server started as
-// `make run` starts it (only the port differs), prints what the README says
-// it prints, with nothing on stderr. Ids, timestamps, keys and cursors may
-// differ from the README's; everything else must be equal.
-func TestREADMEExamples(t *testing.T) {
+// The examples of the README and the recipes of docs/graphql.md work on a
+// server started as `make run` starts it (only the port differs).
+func TestDocumentedExamples(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the server and its own PostgreSQL")
 	}
+	dir, addr := runAsMakeRun(t)
+	// The recipes first: the README's examples end by revoking their key.
+	t.Run("docs/graphql.md recipes", func(t *testing.T) { graphQLRecipes(t, dir, addr) })
+	t.Run("README", func(t *testing.T) { readmeExamples(t, dir, addr) })
+}
+
+// Every example of the README, run as written, prints what the README says it
+// prints, with nothing on stderr. Ids, timestamps, keys and cursors may
+// differ from the README's; everything else must be equal.
+func readmeExamples(t *testing.T, dir, addr string) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatal("the README's examples use curl; install it (apt-get install curl)")
 	}
@@ -159,7 +167,6 @@ func TestREADMEExamples(t *testing.T) {
 	if len(exs) < 8 {
 		t.Fatalf("only %d examples found in the README", len(exs))
 	}
-	dir, addr := runAsMakeRun(t)
 	port := addr[strings.LastIndex(addr, ":")+1:]
 
 	// One shell runs every block in order, so a block sees the variables of
@@ -324,10 +331,7 @@ func TestDocsLinkInsideTheRepository(t *testing.T) {
 
 // The dashboard recipes of docs/graphql.md run without errors on the demo
 // workspace, and each of their top-level fields has data.
-func TestGraphQLRecipes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the server and its own PostgreSQL")
-	}
+func graphQLRecipes(t *testing.T, dir, addr string) {
 	var recipes []fence
 	for _, f := range fences(t, "docs/graphql.md") {
 		if f.info == "graphql" && strings.HasPrefix(f.body, "query ") {
@@ -337,7 +341,6 @@ func TestGraphQLRecipes(t *testing.T) {
 	if len(recipes) < 4 {
 		t.Fatalf("only %d recipes found", len(recipes))
 	}
-	dir, addr := runAsMakeRun(t)
 	cmd := exec.Command("./bin/pivotal", "keys", "create", "--workspace", "demo", "--name", "recipes")
 	cmd.Dir, cmd.Env = dir, cleanEnv()
 	out, err := cmd.Output()
