@@ -8,7 +8,7 @@ GO      ?= go
 BIN     := bin/pivotal
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run build test vet generate postgres redis clean bench fuzz
+.PHONY: run build test vet generate postgres redis chromium graphiql-assets clean bench fuzz
 
 build:
 	$(GO) build -o $(BIN) .
@@ -24,7 +24,7 @@ run: postgres build
 # ALLOW_SKIPS=1: the suite has everything it needs, so CI must show none.
 TESTJSON := bin/test-events.json
 
-test: postgres redis
+test: postgres redis chromium
 	@echo "== go mod download (a first run fetches the modules)"
 	@$(GO) mod download
 	@echo "== compiling dependencies with the race detector (a first run takes minutes; then cached)"
@@ -68,6 +68,15 @@ postgres:
 # redis-server for the rate-limit and two-instance tests, which need it.
 redis:
 	@scripts/ensure-redis.sh
+
+# chromium for the browser test of the GraphiQL page (Debian's package).
+chromium:
+	@scripts/ensure-chromium.sh
+
+# graphiql-assets rebuilds graphiql/assets (embedded in the binary, committed)
+# from the npm versions pinned in graphiql/ui/package-lock.json; needs npm.
+graphiql-assets:
+	scripts/graphiql-assets.sh
 
 clean:
 	rm -rf bin

@@ -80,7 +80,7 @@ func TestKeysCommands(t *testing.T) {
 	if f := strings.Fields(revokedLine); len(f) == 0 || !regexp.MustCompile(`^\d{4}-\d\d-\d\dT`).MatchString(f[len(f)-1]) {
 		t.Fatalf("the revoked key %s shows no revocation time:\n%s", key[:16], list)
 	}
-	if _, err := cli(t, env, "keys", "revoke", "pivotal_nope"); err == nil || !strings.Contains(err.Error(), "No such api key") {
+	if _, err := cli(t, env, "keys", "revoke", "pivotal_nopenope"); err == nil || !strings.Contains(err.Error(), "No such api key") {
 		t.Fatalf("revoking an unknown key: %v", err)
 	}
 	if _, err := cli(t, env, "keys", "create", "--workspace", "acme", "--tier", "gold"); err == nil {

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"pivotal/db"
@@ -15,32 +13,35 @@ import (
 
 // seedCommand bulk-loads a workspace with synthetic customers, contacts and
 // onboardings (the benchmark's data set) and prints a fresh key for it.
-//
-//	pivotal seed --workspace SLUG [--customers 1000] [--contacts 5] [--onboardings 3]
-//	             [--key-tier unlimited|paid|standard] [--key=false]
 func seedCommand(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	var c config
-	fs := newFlagSet("seed", os.Stderr)
-	commonFlags(fs, &c)
-	ws := fs.String("workspace", "", "workspace slug; created if it does not exist (required)")
+	fs := newFlagSet("seed", "--workspace SLUG [--customers 1000] [--contacts 5] [--onboardings 3] [--key-tier unlimited]",
+		"Bulk-loads workspace SLUG (created if it does not exist) with synthetic customers, contacts\n"+
+			"and onboardings, as the benchmark uses them, and prints a new key for it on stdout.", stdout)
+	ws := fs.String("workspace", "", "workspace `SLUG`; created if it does not exist (required)")
 	customers := fs.Int("customers", 1000, "customers to add (1–1000000)")
 	contacts := fs.Int("contacts", 5, "contacts per customer (0–100); the first is the primary")
 	onboardings := fs.Int("onboardings", 3, "onboardings per customer (0–100)")
-	tier := fs.String("key-tier", "unlimited", "rate-limit tier of the printed key: standard, paid or unlimited")
+	tier := fs.String("key-tier", "unlimited", "rate-limit `TIER` of the printed key: standard, paid or unlimited")
 	printKey := fs.Bool("key", true, "create a key named \"seed\" for the workspace and print it on stdout")
-	if err := fs.Parse(args); err != nil {
+	oneShotFlags(fs, &c)
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
 	switch {
 	case *ws == "":
-		return errors.New("seed: --workspace is required")
+		return fs.usageError("--workspace is required")
 	case *customers < 1 || *customers > 1_000_000:
-		return errors.New("seed: --customers must be 1–1000000")
+		return fs.usageError("--customers must be 1–1000000")
 	case *contacts < 0 || *contacts > 100:
-		return errors.New("seed: --contacts must be 0–100")
+		return fs.usageError("--contacts must be 0–100")
 	case *onboardings < 0 || *onboardings > 100:
-		return errors.New("seed: --onboardings must be 0–100")
+		return fs.usageError("--onboardings must be 0–100")
 	}
+	if err := fs.check(resolvers.ValidateOperatorKey(*ws, "seed", *tier)); err != nil {
+		return err
+	}
+	log = quiet(log, c.Verbose)
 	return withDatabase(ctx, c, log, func(store *db.DB) error {
 		res := resolvers.New(store, log)
 		// Creating the key first validates the slug and tier and creates the

@@ -4,35 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
 	"syscall"
 	"time"
 
 	"pivotal/db"
 	"pivotal/httpapi"
+	"pivotal/localpg"
 	"pivotal/metrics"
 	"pivotal/ratelimit"
 	"pivotal/resolvers"
 )
-
-// httpLimits are the HTTP server's timeouts and header cap.
-type httpLimits struct {
-	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
-	MaxHeaderBytes                                            int
-}
-
-func intEnv(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return n
-	}
-	return def
-}
 
 // Garbage-collector defaults for serving. The server keeps little alive
 // (tens of MB), so collecting at every 4× growth instead of 2× cuts the GC's
@@ -53,29 +41,19 @@ func tuneGC() {
 	}
 }
 
-func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
+func serveCommand(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	var c config
-	fs := newFlagSet("serve", os.Stderr)
-	commonFlags(fs, &c)
-	fs.StringVar(&c.Addr, "addr", envOr("PIVOTAL_ADDR", "127.0.0.1:8080"), "listen address (env PIVOTAL_ADDR)")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", os.Getenv("PIVOTAL_METRICS_ADDR"), "operator listener serving GET /metrics, e.g. 127.0.0.1:9090; empty: off (env PIVOTAL_METRICS_ADDR)")
-	fs.BoolVar(&c.Demo, "demo", false, "seed a demo workspace on first start and print a test key")
-	fs.DurationVar(&c.StatementTimeout, "statement-timeout", durationEnv("PIVOTAL_STATEMENT_TIMEOUT", 5*time.Second), "PostgreSQL statement_timeout for API queries (env PIVOTAL_STATEMENT_TIMEOUT)")
-	fs.DurationVar(&c.RequestTimeout, "request-timeout", durationEnv("PIVOTAL_REQUEST_TIMEOUT", 10*time.Second), "deadline of each API request, SQL included; past it the answer is 503 (env PIVOTAL_REQUEST_TIMEOUT)")
-	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", durationEnv("PIVOTAL_SHUTDOWN_GRACE", 15*time.Second), "how long in-flight requests may finish on SIGTERM (env PIVOTAL_SHUTDOWN_GRACE)")
-	fs.DurationVar(&c.HTTP.ReadHeaderTimeout, "read-header-timeout", durationEnv("PIVOTAL_READ_HEADER_TIMEOUT", 5*time.Second), "time to read a request's headers (env PIVOTAL_READ_HEADER_TIMEOUT)")
-	fs.DurationVar(&c.HTTP.ReadTimeout, "read-timeout", durationEnv("PIVOTAL_READ_TIMEOUT", 30*time.Second), "time to read a whole request (env PIVOTAL_READ_TIMEOUT)")
-	fs.DurationVar(&c.HTTP.WriteTimeout, "write-timeout", durationEnv("PIVOTAL_WRITE_TIMEOUT", 60*time.Second), "time from the end of the headers to the end of the response (env PIVOTAL_WRITE_TIMEOUT)")
-	fs.DurationVar(&c.HTTP.IdleTimeout, "idle-timeout", durationEnv("PIVOTAL_IDLE_TIMEOUT", 120*time.Second), "keep-alive idle time (env PIVOTAL_IDLE_TIMEOUT)")
-	fs.IntVar(&c.MaxComplexity, "max-complexity", intEnv("PIVOTAL_MAX_COMPLEXITY", httpapi.DefaultMaxComplexity), "largest cost of a GraphQL operation (env PIVOTAL_MAX_COMPLEXITY)")
-	fs.StringVar(&c.RedisURL, "redis-url", os.Getenv("REDIS_URL"), "Redis URL for rate-limit windows shared across instances (env REDIS_URL); empty: in memory")
-	fs.StringVar(&c.CORSOrigins, "cors-origins", os.Getenv("PIVOTAL_CORS_ORIGINS"), "comma-separated origins allowed by CORS (env PIVOTAL_CORS_ORIGINS); empty: none")
-	fs.IntVar(&c.HTTP.MaxHeaderBytes, "max-header-bytes", intEnv("PIVOTAL_MAX_HEADER_BYTES", 64<<10), "largest request header block (env PIVOTAL_MAX_HEADER_BYTES)")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("serve", "[FLAGS]",
+		"Serves the GraphQL API (/graphql), the Pivotal REST v1 routes (/api/v1), GraphiQL\n"+
+			"(/graphiql) and the health checks. The default command. SIGTERM or SIGINT drains\n"+
+			"in-flight requests, then stops.", stdout)
+	serveFlags(fs, &c)
+	databaseFlags(fs, &c)
+	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
-	if c.RequestTimeout > 0 && c.HTTP.WriteTimeout > 0 && c.RequestTimeout >= c.HTTP.WriteTimeout {
-		return errors.New("serve: --request-timeout must be shorter than --write-timeout, or clients see a cut connection instead of a 503")
+	if err := c.checkServe(); err != nil {
+		return fs.usageError("%v", err)
 	}
 	tuneGC()
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
@@ -85,7 +63,7 @@ func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 	defer closeLimiter()
-	return serve(ctx, c, limiter, log)
+	return serve(ctx, c, limiter, stdout, log)
 }
 
 // serve listens at once and brings the database up in the background: until it
@@ -93,7 +71,7 @@ func serveCommand(ctx context.Context, args []string, log *slog.Logger) error {
 // see a live process and clients a clear, retryable answer. When ctx ends it
 // stops accepting, lets in-flight requests finish within the grace period, then
 // closes the pool and, last, stops the embedded PostgreSQL.
-func serve(ctx context.Context, c config, limiter *ratelimit.Limiter, log *slog.Logger) error {
+func serve(ctx context.Context, c config, limiter *ratelimit.Limiter, stdout io.Writer, log *slog.Logger) error {
 	gate := httpapi.NewGate(log, metrics.ObserveHTTP)
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -119,7 +97,7 @@ func serve(ctx context.Context, c config, limiter *ratelimit.Limiter, log *slog.
 
 	bootCtx, cancelBoot := context.WithCancel(ctx)
 	defer cancelBoot()
-	var be backend
+	be := backend{stdout: stdout, addr: ln.Addr()}
 	bootDone := make(chan error, 1)
 	go func() { bootDone <- be.boot(bootCtx, c, limiter, log, gate) }()
 
@@ -177,7 +155,11 @@ func newHTTPServer(ctx context.Context, l httpLimits, h http.Handler) *http.Serv
 
 // backend is what boot brought up; close releases it in reverse order.
 type backend struct {
-	cluster *db.Cluster
+	// stdout is where --demo prints its key; addr is where the server
+	// listens (the key goes in the GraphiQL page only on a loopback address).
+	stdout  io.Writer
+	addr    net.Addr
+	cluster *localpg.Cluster
 	store   *db.DB
 	// stopJanitor ends the idempotency-key cleanup and waits for it.
 	stopJanitor func()
@@ -190,18 +172,11 @@ type backend struct {
 // that waiting cannot cure (no PostgreSQL binaries, a bad URL, a failing
 // migration) is returned.
 func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter, log *slog.Logger, gate *httpapi.Gate) error {
-	url := c.DatabaseURL
-	if url == "" {
-		cluster, err := db.StartCluster(ctx, c.DataDir, log)
-		if err != nil {
-			return err
-		}
-		b.cluster = cluster
-		if err := ensureDatabase(ctx, cluster.URL("postgres"), "pivotal"); err != nil {
-			return err
-		}
-		url = cluster.URL("pivotal")
+	url, cluster, err := databaseURL(ctx, c, log)
+	if err != nil {
+		return err
 	}
+	b.cluster = cluster
 	store, err := db.Open(url, db.Options{StatementTimeout: c.StatementTimeout, Observe: metrics.ObserveSQL})
 	if err != nil {
 		return err
@@ -229,12 +204,9 @@ func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter
 	res.Hooks.IdempotentReplay = metrics.IdempotentReplays.Inc
 	var uiHeaders map[string]string
 	if c.Demo {
-		key, err := seedDemo(ctx, res)
-		if err != nil {
+		if uiHeaders, err = startDemo(ctx, res, c.DataDir, c.Addr, b.addr, b.stdout, log); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		uiHeaders = map[string]string{"Authorization": "Bearer " + key}
-		fmt.Fprintf(os.Stdout, "Demo workspace ready.\n  test key: %s\n  GraphiQL: http://%s/graphiql\n", key, c.Addr)
 	}
 	janitorCtx, cancelJanitor := context.WithCancel(context.WithoutCancel(ctx))
 	janitorDone := make(chan struct{})
@@ -267,4 +239,33 @@ func (b *backend) close(log *slog.Logger) {
 			log.Error("stopping embedded PostgreSQL", "err", err)
 		}
 	}
+}
+
+// newLimiter returns the rate limiter: windows in Redis when url is set, so
+// that instances share one budget, in memory otherwise. An unreachable Redis
+// is not fatal: the limiter fails open until it comes back.
+func newLimiter(ctx context.Context, url string, log *slog.Logger) (*ratelimit.Limiter, func(), error) {
+	if url == "" {
+		log.Info("rate limits kept in memory (set REDIS_URL to share them between instances)")
+		return metered(ratelimit.NewLimiter(ratelimit.NewMemory(), log)), func() {}, nil
+	}
+	r, err := ratelimit.NewRedis(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := r.Ping(pctx); err != nil {
+		log.Warn("Redis unreachable; rate limits fail open until it answers", "err", err.Error())
+	} else {
+		log.Info("rate limits kept in Redis")
+	}
+	return metered(ratelimit.NewLimiter(r, log)), func() { r.Close() }, nil
+}
+
+// metered counts the limiter's refusals and failures in the metrics.
+func metered(l *ratelimit.Limiter) *ratelimit.Limiter {
+	l.OnReject = metrics.RateLimitRejections.Inc
+	l.OnFailOpen = metrics.RateLimitFailOpen.Inc
+	return l
 }

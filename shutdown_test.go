@@ -22,6 +22,7 @@ import (
 	"pivotal/auth/leaktest"
 	"pivotal/db"
 	"pivotal/db/dbtest"
+	"pivotal/localpg"
 )
 
 var (
@@ -293,7 +294,7 @@ func TestSIGTERMStopsEmbeddedPostgresLast(t *testing.T) {
 	if testing.Short() {
 		t.Skip("initdb takes seconds")
 	}
-	if _, err := db.FindPostgresBin(); err != nil {
+	if _, err := localpg.FindPostgresBin(); err != nil {
 		t.Skip(err)
 	}
 	base, err := os.MkdirTemp("", "pivotal-embedded-")

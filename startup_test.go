@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"pivotal/auth/leaktest"
-	"pivotal/db"
+	"pivotal/localpg"
 )
 
 // Started while its database is not there yet, the server listens at once,
@@ -24,7 +24,7 @@ func TestStartsBeforeTheDatabase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("initdb takes seconds")
 	}
-	if _, err := db.FindPostgresBin(); err != nil {
+	if _, err := localpg.FindPostgresBin(); err != nil {
 		t.Skip(err)
 	}
 	base, err := os.MkdirTemp("", "pivotal-late-")
@@ -85,7 +85,7 @@ func TestStartsBeforeTheDatabase(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cluster, err := db.StartThrowawayCluster(ctx, dir, nil)
+	cluster, err := localpg.StartThrowawayCluster(ctx, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,6 +76,29 @@ func ParseKey(key string) (Parsed, bool) {
 	return Parsed{Key: key, Livemode: live}, true
 }
 
+// IsPrefix reports whether s has the shape of a key's visible prefix: the
+// mode prefix and the first visibleLen characters of the secret.
+func IsPrefix(s string) bool {
+	var rest string
+	switch {
+	case strings.HasPrefix(s, TestPrefix):
+		rest = s[len(TestPrefix):]
+	case strings.HasPrefix(s, LivePrefix):
+		rest = s[len(LivePrefix):]
+	default:
+		return false
+	}
+	if len(rest) != visibleLen {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if strings.IndexByte(base62, rest[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // BearerToken extracts the token of an `Authorization: Bearer <token>` header.
 // The scheme word is case-insensitive; anything else is not a bearer header.
 func BearerToken(header string) (string, bool) {

@@ -82,3 +82,16 @@ func TestHashIsStableAndOneWay(t *testing.T) {
 		t.Fatal("Hash must be a stable 32-byte digest")
 	}
 }
+
+func TestIsPrefix(t *testing.T) {
+	key, prefix := NewKey(false)
+	test, testPrefix := NewKey(true)
+	for s, want := range map[string]bool{
+		prefix: true, testPrefix: true, key: false, test: false,
+		"pivotal_": false, "pivotal_abc": false, "pivotal_abcdefg!": false, "other_abcdefgh": false,
+	} {
+		if got := IsPrefix(s); got != want {
+			t.Errorf("IsPrefix(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -34,3 +34,20 @@ func Migrate(ctx context.Context, sqldb *sql.DB) error {
 	}
 	return nil
 }
+
+// SchemaVersion returns the version of the newest migration applied.
+func SchemaVersion(ctx context.Context, sqldb *sql.DB) (int64, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, sqldb, sub)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	v, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	return v, nil
+}

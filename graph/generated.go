@@ -86,6 +86,10 @@ type ComplexityRoot struct {
 		Secret func(childComplexity int) int
 	}
 
+	CreateContactPayload struct {
+		Contact func(childComplexity int) int
+	}
+
 	CreateCustomerPayload struct {
 		Customer func(childComplexity int) int
 	}
@@ -143,6 +147,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddContact       func(childComplexity int, customerID string, input model.AddContactInput) int
 		CreateAPIKey     func(childComplexity int, name string, test *bool) int
+		CreateContact    func(childComplexity int, customerID string, input model.CreateContactInput) int
 		CreateCustomer   func(childComplexity int, input model.CreateCustomerInput) int
 		CreateOnboarding func(childComplexity int, input model.CreateOnboardingInput) int
 		DeleteContact    func(childComplexity int, id string) int
@@ -264,6 +269,7 @@ type MutationResolver interface {
 	CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*model.CreateCustomerPayload, error)
 	UpdateCustomer(ctx context.Context, id string, input model.UpdateCustomerInput) (*model.UpdateCustomerPayload, error)
 	DeleteCustomer(ctx context.Context, id string) (*model.DeletePayload, error)
+	CreateContact(ctx context.Context, customerID string, input model.CreateContactInput) (*model.CreateContactPayload, error)
 	AddContact(ctx context.Context, customerID string, input model.AddContactInput) (*model.AddContactPayload, error)
 	UpdateContact(ctx context.Context, id string, input model.UpdateContactInput) (*model.UpdateContactPayload, error)
 	DeleteContact(ctx context.Context, id string) (*model.DeletePayload, error)
@@ -485,6 +491,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateApiKeyPayload.Secret(childComplexity), true
+
+	case "CreateContactPayload.contact":
+		if e.ComplexityRoot.CreateContactPayload.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateContactPayload.Contact(childComplexity), true
 
 	case "CreateCustomerPayload.customer":
 		if e.ComplexityRoot.CreateCustomerPayload.Customer == nil {
@@ -723,6 +736,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["name"].(string), args["test"].(*bool)), true
+	case "Mutation.createContact":
+		if e.ComplexityRoot.Mutation.CreateContact == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createContact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateContact(childComplexity, args["customerId"].(string), args["input"].(model.CreateContactInput)), true
 	case "Mutation.createCustomer":
 		if e.ComplexityRoot.Mutation.CreateCustomer == nil {
 			break
@@ -1212,6 +1236,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddContactInput", ec.unmarshalInputAddContactInput),
+			graphql.NewInputUnmarshaler("CreateContactInput", ec.unmarshalInputCreateContactInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CreateOnboardingInput", ec.unmarshalInputCreateOnboardingInput),
 			graphql.NewInputUnmarshaler("CustomerFilter", ec.unmarshalInputCustomerFilter),
@@ -1356,7 +1381,10 @@ type Mutation {
   updateCustomer(id: ID!, input: UpdateCustomerInput!): UpdateCustomerPayload
   deleteCustomer(id: ID!): DeletePayload
 
-  addContact(customerId: ID!, input: AddContactInput!): AddContactPayload
+  "Adds a contact to customer customerId (cuid or display id), as REST's POST /customers/{customerId}/contacts."
+  createContact(customerId: ID!, input: CreateContactInput!): CreateContactPayload
+  "The former name of createContact, kept for existing clients."
+  addContact(customerId: ID!, input: AddContactInput!): AddContactPayload @deprecated(reason: "Use createContact: the same mutation, named like the other create mutations.")
   updateContact(id: ID!, input: UpdateContactInput!): UpdateContactPayload
   deleteContact(id: ID!): DeletePayload
 
@@ -1374,6 +1402,7 @@ type Mutation {
 
 type Me {
   apiKey: ApiKey!
+  "The key's workspace. REST v1's GET /me calls it organization (same id, slug and name)."
   workspace: Workspace!
   livemode: Boolean!
   scopes: [String!]!
@@ -1540,6 +1569,15 @@ type ContactConnection {
   pageInfo: PageInfo!
 }
 
+input CreateContactInput {
+  name: String!
+  email: String!
+  title: String
+  isPrimary: Boolean
+  labels: [String!]
+}
+
+"The input of the deprecated addContact: the same fields as CreateContactInput."
 input AddContactInput {
   name: String!
   email: String!
@@ -1556,6 +1594,11 @@ input UpdateContactInput {
   labels: [String!] @goField(omittable: true)
 }
 
+type CreateContactPayload {
+  contact: Contact!
+}
+
+"The payload of the deprecated addContact."
 type AddContactPayload {
   contact: Contact!
 }
@@ -1779,6 +1822,14 @@ func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context,
 		return ec.fieldContext_CreateApiKeyPayload_secret(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateApiKeyPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateContactPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "contact":
+		return ec.fieldContext_CreateContactPayload_contact(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateContactPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateCustomerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2288,6 +2339,28 @@ func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context
 		return nil, err
 	}
 	args["test"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateContactInput, error) {
+			return ec.unmarshalNCreateContactInput2pivotalᚋgraphᚋmodelᚐCreateContactInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -3373,6 +3446,38 @@ func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Co
 	return graphql.NewScalarFieldContext("CreateApiKeyPayload", field, false, false, "String")
 }
 
+func (ec *executionContext) _CreateContactPayload_contact(ctx context.Context, field graphql.CollectedField, obj *model.CreateContactPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateContactPayload_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖpivotalᚋgraphᚋmodelᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateContactPayload_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateContactPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreateCustomerPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.CreateCustomerPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4381,6 +4486,50 @@ func (ec *executionContext) fieldContext_Mutation_deleteCustomer(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createContact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateContact(ctx, fc.Args["customerId"].(string), fc.Args["input"].(model.CreateContactInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateContactPayload) graphql.Marshaler {
+			return ec.marshalOCreateContactPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateContactPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createContact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateContactPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createContact_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7489,6 +7638,76 @@ func UnmarshalAddContactInput(ctx context.Context, raw any) (model.AddContactInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context, obj any) (model.CreateContactInput, error) {
+	var it model.CreateContactInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "email", "title", "isPrimary", "labels"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "isPrimary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isPrimary"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsPrimary = data
+		case "labels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labels"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Labels = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateContactInput unmarshals raw into the CreateContactInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateContactInput(ctx context.Context, raw any) (model.CreateContactInput, error) {
+	var out model.CreateContactInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateContactInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Context, obj any) (model.CreateCustomerInput, error) {
 	var it model.CreateCustomerInput
 	if obj == nil {
@@ -8576,6 +8795,39 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var createContactPayloadImplementors = []string{"CreateContactPayload"}
+
+func (ec *executionContext) _CreateContactPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateContactPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createContactPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateContactPayload")
+		case "contact":
+			out.Values[i] = ec._CreateContactPayload_contact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createCustomerPayloadImplementors = []string{"CreateCustomerPayload"}
 
 func (ec *executionContext) _CreateCustomerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateCustomerPayload) graphql.Marshaler {
@@ -8976,6 +9228,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteCustomer":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createContact":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createContact(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -10159,6 +10418,11 @@ func (ec *executionContext) marshalNContactEdge2ᚕpivotalᚋgraphᚋmodelᚐCon
 	return ret
 }
 
+func (ec *executionContext) unmarshalNCreateContactInput2pivotalᚋgraphᚋmodelᚐCreateContactInput(ctx context.Context, v any) (model.CreateContactInput, error) {
+	res, err := ec.unmarshalInputCreateContactInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateCustomerInput2pivotalᚋgraphᚋmodelᚐCreateCustomerInput(ctx context.Context, v any) (model.CreateCustomerInput, error) {
 	res, err := ec.unmarshalInputCreateCustomerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10657,6 +10921,13 @@ func (ec *executionContext) marshalOCreateApiKeyPayload2ᚖpivotalᚋgraphᚋmod
 		return graphql.Null
 	}
 	return ec._CreateApiKeyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreateContactPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateContactPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateContactPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreateContactPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCreateCustomerPayload2ᚖpivotalᚋgraphᚋmodelᚐCreateCustomerPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateCustomerPayload) graphql.Marshaler {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -56,15 +57,15 @@ func TestContactGraphQLMutations(t *testing.T) {
 	e := newEnv(t)
 	key := e.key("acme")
 	cust := e.newCustomer(key, "Aurora")
-	add := `mutation($c: ID!, $in: AddContactInput!) { addContact(customerId: $c, input: $in) { contact { ` + contactFieldsGQL + ` } } }`
+	add := `mutation($c: ID!, $in: CreateContactInput!) { createContact(customerId: $c, input: $in) { contact { ` + contactFieldsGQL + ` } } }`
 	r := e.gql(key, add, map[string]any{"c": cust, "in": map[string]any{"name": "Maya", "email": " Maya@Aurora.Example",
 		"title": "CEO", "isPrimary": true, "labels": []string{"vip", "billing"}}})
-	r.expect(t, 200, `{"data":{"addContact":{"contact":{"id":"$cuid","displayId":1,"customerId":"`+cust+`","name":"Maya",
+	r.expect(t, 200, `{"data":{"createContact":{"contact":{"id":"$cuid","displayId":1,"customerId":"`+cust+`","name":"Maya",
 		"email":"maya@aurora.example","title":"CEO","isPrimary":true,"labels":["vip","billing"],"createdAt":"$time","updatedAt":"$time"}}}}`)
-	id := r.json(t)["data"].(map[string]any)["addContact"].(map[string]any)["contact"].(map[string]any)["id"].(string)
+	id := r.json(t)["data"].(map[string]any)["createContact"].(map[string]any)["contact"].(map[string]any)["id"].(string)
 	// Defaults, and the customer by display id.
 	e.gql(key, add, map[string]any{"c": "1", "in": map[string]any{"name": "Luis", "email": "luis@aurora.example"}}).expect(t, 200,
-		`{"data":{"addContact":{"contact":{"id":"$cuid","displayId":2,"customerId":"`+cust+`","name":"Luis",
+		`{"data":{"createContact":{"contact":{"id":"$cuid","displayId":2,"customerId":"`+cust+`","name":"Luis",
 		"email":"luis@aurora.example","title":null,"isPrimary":false,"labels":[],"createdAt":"$time","updatedAt":"$time"}}}}`)
 
 	gqlErr := func(field, kind, code, fieldExt, msg string) string {
@@ -76,13 +77,13 @@ func TestContactGraphQLMutations(t *testing.T) {
 			msg, field, ext, field)
 	}
 	e.gql(key, add, map[string]any{"c": cust, "in": map[string]any{"name": "X", "email": "MAYA@aurora.example"}}).expect(t, 200,
-		gqlErr("addContact", "CONFLICT", "email_taken", "email", `A contact with email "maya@aurora.example" already exists for this customer.`))
+		gqlErr("createContact", "CONFLICT", "email_taken", "email", `A contact with email "maya@aurora.example" already exists for this customer.`))
 	e.gql(key, add, map[string]any{"c": cust, "in": map[string]any{"name": "X", "email": "x@aurora.example", "labels": []string{"ok", ""}}}).expect(t, 200,
-		gqlErr("addContact", "BAD_USER_INPUT", "too_small", "labels.1", "labels.1 must not be empty"))
+		gqlErr("createContact", "BAD_USER_INPUT", "too_small", "labels.1", "labels.1 must not be empty"))
 	e.gql(key, add, map[string]any{"c": cust, "in": map[string]any{"name": "X", "email": "x at aurora"}}).expect(t, 200,
-		gqlErr("addContact", "BAD_USER_INPUT", "invalid_string", "email", "email must be a valid email address"))
+		gqlErr("createContact", "BAD_USER_INPUT", "invalid_string", "email", "email must be a valid email address"))
 	e.gql(key, add, map[string]any{"c": "cnotthere0000000000000000", "in": map[string]any{"name": "X", "email": "x@aurora.example"}}).expect(t, 200,
-		gqlErr("addContact", "NOT_FOUND", "customer_not_found", "", "No such customer."))
+		gqlErr("createContact", "NOT_FOUND", "customer_not_found", "", "No such customer."))
 
 	// updateContact: an absent field is unchanged, null clears a nullable one.
 	upd := `mutation($id: ID!, $in: UpdateContactInput!) { updateContact(id: $id, input: $in) { contact { ` + contactFieldsGQL + ` } } }`
@@ -198,11 +199,32 @@ func TestContactGraphQLTenancy(t *testing.T) {
 	e.gql(b, `mutation($id: ID!) { updateContact(id: $id, input: {name: "pwned"}) { contact { id } } }`, vars).expect(t, 200, nf("updateContact", "contact_not_found"))
 	e.gql(b, `mutation($id: ID!) { updateContact(id: $id, input: {isPrimary: true}) { contact { id } } }`, vars).expect(t, 200, nf("updateContact", "contact_not_found"))
 	e.gql(b, `mutation($id: ID!) { deleteContact(id: $id) { deletedId } }`, vars).expect(t, 200, nf("deleteContact", "contact_not_found"))
-	e.gql(b, `mutation($c: ID!) { addContact(customerId: $c, input: {name: "x", email: "x@beta.example"}) { contact { id } } }`, vars).expect(t, 200, nf("addContact", "customer_not_found"))
+	e.gql(b, `mutation($c: ID!) { createContact(customerId: $c, input: {name: "x", email: "x@beta.example"}) { contact { id } } }`, vars).expect(t, 200, nf("createContact", "customer_not_found"))
 	e.gql(b, `query($c: ID!) { customer(id: $c) { contacts { nodes { id } } primaryContact { id } } }`, vars).expect(t, 200,
 		`{"errors":[{"message":"No such customer.","path":["customer"],"locations":"$any","extensions":{"code":"NOT_FOUND","errorCode":"customer_not_found"}}],"data":{"customer":null}}`)
 
 	// Alpha is untouched.
 	e.gql(a, `query($id: ID!) { contact(id: $id) { name isPrimary customer { name } } }`, vars).expect(t, 200,
 		`{"data":{"contact":{"name":"Alpha Person","isPrimary":true,"customer":{"name":"Alpha Co"}}}}`)
+}
+
+// addContact, the former name of createContact, still works for existing
+// clients (with its own input and payload types) and says it is deprecated.
+func TestAddContactIsADeprecatedAlias(t *testing.T) {
+	e := newEnv(t)
+	key := e.key("acme")
+	cust := e.newCustomer(key, "Aurora")
+	e.gql(key, `mutation($c: ID!, $in: AddContactInput!) { addContact(customerId: $c, input: $in) { contact { name email customerId } } }`,
+		map[string]any{"c": cust, "in": map[string]any{"name": "Maya", "email": "maya@aurora.example"}}).expect(t, 200,
+		`{"data":{"addContact":{"contact":{"name":"Maya","email":"maya@aurora.example","customerId":"`+cust+`"}}}}`)
+	e.gql(key, `mutation($c: ID!) { addContact(customerId: $c, input: {name: "Dup", email: "MAYA@aurora.example"}) { contact { id } } }`,
+		map[string]any{"c": cust}).expect(t, 200, `{"errors":[{"message":"A contact with email \"maya@aurora.example\" already exists for this customer.",
+		"path":["addContact"],"locations":"$any","extensions":{"code":"CONFLICT","errorCode":"email_taken","field":"email"}}],"data":null}`)
+	body := string(e.gql(key, `{ __type(name: "Mutation") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }`, nil).Body)
+	for _, want := range []string{`{"name":"createContact","isDeprecated":false,"deprecationReason":null}`,
+		`{"name":"addContact","isDeprecated":true,"deprecationReason":"Use createContact: the same mutation, named like the other create mutations."}`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("introspection lacks %s:\n%s", want, body)
+		}
+	}
 }

@@ -199,7 +199,7 @@ func TestAuthentication(t *testing.T) {
 
 	// Revocation is effective on the next request, REST and GraphQL.
 	e.do("GET", "/api/v1/me", key, "").expect(t, 200, "")
-	if _, err := e.res.OperatorRevokeKey(t.Context(), key); err != nil {
+	if _, _, err := e.res.OperatorRevokeKey(t.Context(), key); err != nil {
 		t.Fatal(err)
 	}
 	revoked := `{"error":{"type":"authentication_error","code":"api_key_revoked","message":"This API key has been revoked."}}`

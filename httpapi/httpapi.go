@@ -8,18 +8,20 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/go-chi/chi/v5"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
 
 	"pivotal/apperr"
 	"pivotal/graph"
+	"pivotal/graphiql"
 	"pivotal/httpmw"
 	"pivotal/ratelimit"
 	"pivotal/resolvers"
@@ -28,7 +30,8 @@ import (
 
 // Options tune the handler.
 type Options struct {
-	// GraphiQLHeaders prefill GraphiQL's header editor (the demo key).
+	// GraphiQLHeaders prefill GraphiQL's header editor (the demo key, which
+	// the server sets only when it listens on a loopback address).
 	GraphiQLHeaders map[string]string
 	// Limiter meters /api/v1 and /graphql per key (spec §6). The server always
 	// sets one; nil meters nothing (tests of other concerns).
@@ -70,7 +73,9 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 	})
 
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/graphiql", http.StatusFound) })
-	r.Get("/graphiql", playground.HandlerWithHeaders("pivotal", "/graphql", nil, o.GraphiQLHeaders))
+	ui := graphiql.New(graphiql.Options{Endpoint: "/graphql", Headers: o.GraphiQLHeaders, Schema: schemaSDL()})
+	r.Get("/graphiql", ui.ServePage)
+	r.Get("/graphiql/assets/{name}", ui.ServeAsset)
 	r.Get("/api/health/deep", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -132,6 +137,13 @@ func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options)
 		return apperr.InternalError(httpmw.RequestIDFrom(ctx))
 	})
 	return srv
+}
+
+// schemaSDL is the served schema as SDL, for the GraphiQL page.
+func schemaSDL() string {
+	var b strings.Builder
+	formatter.NewFormatter(&b).FormatSchema(graph.NewExecutableSchema(graph.Config{}).Schema())
+	return b.String()
 }
 
 // writeGraphQLError answers a request refused before execution (no key, body

@@ -125,16 +125,27 @@ func AccessLog(log *slog.Logger, observe Observer) func(http.Handler) http.Handl
 			if id := holder.id; id != nil {
 				attrs = append(attrs, "key_prefix", id.KeyPrefix, "workspace", id.WorkspaceSlug)
 			}
-			level := slog.LevelInfo
-			if rec.status >= 500 {
-				level = slog.LevelError
-			}
-			log.Log(ctx, level, "request", attrs...)
+			log.Log(ctx, accessLevel(route, rec.status), "request", attrs...)
 			if observe != nil {
 				observe(r, route, rec.status, d)
 			}
 		})
 	}
+}
+
+// accessLevel is a request's log level. Health probes are INFO whatever they
+// answer: a 503 from the deep check while the database starts is the probe
+// working, not an error of the server (the cause is logged where it happens).
+// Any other 503 is the server's deliberate "not now" (starting, database
+// lost, deadline): WARN. Other 5xx are ERROR.
+func accessLevel(route string, status int) slog.Level {
+	switch {
+	case route == "/api/v1/health" || route == "/api/health/deep" || status < 500:
+		return slog.LevelInfo
+	case status == http.StatusServiceUnavailable:
+		return slog.LevelWarn
+	}
+	return slog.LevelError
 }
 
 // identityHolder lets the access log see the identity found deeper in the chain.

@@ -85,7 +85,7 @@ func (v *validation) labels(field string, ls []string) {
 
 // validateContactCreate checks a create whose email is already normalized,
 // field by field in the contract's order within each stage.
-func validateContactCreate(in *model.AddContactInput) error {
+func validateContactCreate(in *model.CreateContactInput) error {
 	var v validation
 	v.str("name", &in.Name, 1, maxName)
 	v.email("email", &in.Email)

@@ -58,15 +58,15 @@ func TestContactValidationOrder(t *testing.T) {
 	title := strings.Repeat("t", 256)
 	cases := []struct {
 		name        string
-		in          model.AddContactInput
+		in          model.CreateContactInput
 		code, field string
 	}{
-		{"ok", model.AddContactInput{Name: "a", Email: "a@b.co", Labels: []string{"x"}}, "", ""},
-		{"bounds before format", model.AddContactInput{Name: "a", Email: "nope", Title: &title}, "too_big", "title"},
-		{"name first", model.AddContactInput{Name: "", Email: "a@b.co", Title: &title}, "too_small", "name"},
-		{"labels length before items", model.AddContactInput{Name: "a", Email: "a@b.co", Labels: make([]string, 21)}, "too_big", "labels"},
-		{"label item", model.AddContactInput{Name: "a", Email: "a@b.co", Labels: []string{"x", "", ""}}, "too_small", "labels.1"},
-		{"format", model.AddContactInput{Name: "a", Email: "nope"}, "invalid_string", "email"},
+		{"ok", model.CreateContactInput{Name: "a", Email: "a@b.co", Labels: []string{"x"}}, "", ""},
+		{"bounds before format", model.CreateContactInput{Name: "a", Email: "nope", Title: &title}, "too_big", "title"},
+		{"name first", model.CreateContactInput{Name: "", Email: "a@b.co", Title: &title}, "too_small", "name"},
+		{"labels length before items", model.CreateContactInput{Name: "a", Email: "a@b.co", Labels: make([]string, 21)}, "too_big", "labels"},
+		{"label item", model.CreateContactInput{Name: "a", Email: "a@b.co", Labels: []string{"x", "", ""}}, "too_small", "labels.1"},
+		{"format", model.CreateContactInput{Name: "a", Email: "nope"}, "invalid_string", "email"},
 	}
 	for _, c := range cases {
 		err := validateContactCreate(&c.in)

@@ -129,10 +129,10 @@ func demoteOtherPrimaries(ctx context.Context, tx *sqlx.Tx, workspaceID, actor, 
 	return nil
 }
 
-// AddContact validates in and stores a contact of the caller's customer
+// CreateContact validates in and stores a contact of the caller's customer
 // customerID, demoting the previous primary contact when in makes this one
 // primary. Returns validation errors, customer_not_found, or email_taken.
-func (r *Resolver) AddContact(ctx context.Context, customerID string, in model.AddContactInput) (*model.Contact, error) {
+func (r *Resolver) CreateContact(ctx context.Context, customerID string, in model.CreateContactInput) (*model.Contact, error) {
 	who, err := identity(ctx)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"pivotal/apperr"
@@ -150,45 +151,71 @@ func (r *Resolver) RevokeAPIKey(ctx context.Context, ref string) (*model.APIKey,
 	if err != nil {
 		return nil, err
 	}
-	return r.revokeKey(ctx, who.WorkspaceID, ref)
+	k, _, err := r.revokeKey(ctx, who.WorkspaceID, ref)
+	return k, err
 }
 
-func (r *Resolver) revokeKey(ctx context.Context, workspaceID, ref string) (*model.APIKey, error) {
+func (r *Resolver) revokeKey(ctx context.Context, workspaceID, ref string) (*model.APIKey, bool, error) {
 	hash := auth.Hash(ref)
 	ks, err := db.MatchKeys(ctx, r.DB, workspaceID, ref, hash)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	switch {
 	case len(ks) == 0:
-		return nil, apperr.NotFoundError("api_key")
+		return nil, false, apperr.NotFoundError("api_key")
 	case len(ks) > 1:
-		return nil, &apperr.Error{Kind: apperr.Invalid, Code: "ambiguous_api_key", Field: "id",
+		return nil, false, &apperr.Error{Kind: apperr.Invalid, Code: "ambiguous_api_key", Field: "id",
 			Message: "That prefix names more than one key; use the key's id."}
 	}
+	already := ks[0].RevokedAt != nil
 	ks, err = db.RevokeKey(ctx, r.DB, ks[0].WorkspaceID, ks[0].ID, nil)
 	if err != nil {
-		return nil, notFound(err, "api_key")
+		return nil, false, notFound(err, "api_key")
 	}
-	return toAPIKey(&ks[0]), nil
+	return toAPIKey(&ks[0]), already, nil
 }
 
-// Operator commands (the CLI): they act on any workspace.
+// Operator commands (the CLI): they act on any workspace. Their Validate
+// functions let the CLI refuse bad input before it opens the database.
+
+// ValidateWorkspaceSlug checks a workspace slug as the operator commands take it.
+func ValidateWorkspaceSlug(slug string) error {
+	if !validSlug(slug) {
+		return apperr.InvalidString("workspace", "workspace must be a slug: lowercase letters, digits and inner hyphens")
+	}
+	return nil
+}
+
+// ValidateOperatorKey checks OperatorCreateKey's input.
+func ValidateOperatorKey(slug, name, tier string) error {
+	if err := ValidateWorkspaceSlug(slug); err != nil {
+		return err
+	}
+	if err := validKeyName(name); err != nil {
+		return err
+	}
+	for _, t := range Tiers {
+		if t == tier {
+			return nil
+		}
+	}
+	return apperr.InvalidEnum("tier", Tiers)
+}
+
+// ValidateKeyRef checks that ref can name a key: a key id (a cuid), a visible
+// prefix (pivotal_ or pivotal_test_ and 8 characters) or a full key.
+func ValidateKeyRef(ref string) error {
+	if _, ok := auth.ParseKey(ref); ok || isCUID(ref) || auth.IsPrefix(ref) {
+		return nil
+	}
+	return apperr.InvalidString("id", fmt.Sprintf("%q is not a key id (c followed by 24 characters), a visible prefix (pivotal_XXXXXXXX) or a full key", ref))
+}
 
 // OperatorCreateKey creates workspace slug if needed and a key in it.
 func (r *Resolver) OperatorCreateKey(ctx context.Context, slug, name string, test bool, tier string) (*NewKey, error) {
-	if !validSlug(slug) {
-		return nil, apperr.InvalidString("workspace", "workspace must be a slug: lowercase letters, digits and inner hyphens")
-	}
-	if err := validKeyName(name); err != nil {
+	if err := ValidateOperatorKey(slug, name, tier); err != nil {
 		return nil, err
-	}
-	valid := false
-	for _, t := range Tiers {
-		valid = valid || t == tier
-	}
-	if !valid {
-		return nil, apperr.InvalidEnum("tier", Tiers)
 	}
 	ws, err := db.EnsureWorkspace(ctx, r.DB, slug, slug)
 	if err != nil {
@@ -206,7 +233,8 @@ func (r *Resolver) OperatorListKeys(ctx context.Context, slug string) ([]model.A
 	return r.listKeys(ctx, ws.ID)
 }
 
-// OperatorRevokeKey revokes a key of any workspace by id, prefix or full key.
-func (r *Resolver) OperatorRevokeKey(ctx context.Context, ref string) (*model.APIKey, error) {
+// OperatorRevokeKey revokes a key of any workspace by id, prefix or full key;
+// already reports that it was revoked before (its revokedAt is unchanged).
+func (r *Resolver) OperatorRevokeKey(ctx context.Context, ref string) (k *model.APIKey, already bool, err error) {
 	return r.revokeKey(ctx, "", ref)
 }

@@ -71,9 +71,18 @@ func (r *mutationResolver) DeleteCustomer(ctx context.Context, id string) (*mode
 	return &model.DeletePayload{DeletedID: d.ID, DisplayID: d.DisplayID}, nil
 }
 
+// CreateContact is the resolver for the createContact field.
+func (r *mutationResolver) CreateContact(ctx context.Context, customerID string, input model.CreateContactInput) (*model.CreateContactPayload, error) {
+	k, err := r.Resolver.CreateContact(ctx, customerID, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateContactPayload{Contact: k}, nil
+}
+
 // AddContact is the resolver for the addContact field.
 func (r *mutationResolver) AddContact(ctx context.Context, customerID string, input model.AddContactInput) (*model.AddContactPayload, error) {
-	k, err := r.Resolver.AddContact(ctx, customerID, input)
+	k, err := r.Resolver.CreateContact(ctx, customerID, model.CreateContactInput(input))
 	if err != nil {
 		return nil, err
 	}

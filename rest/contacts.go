@@ -74,11 +74,11 @@ func (a *API) createContact(r *http.Request) (result, error) {
 	if err := b.check(); err != nil {
 		return result{}, err
 	}
-	in := model.AddContactInput{
+	in := model.CreateContactInput{
 		Name: *f.Name.Value(), Email: *f.Email.Value(), Title: f.Title.Value(),
 		IsPrimary: f.IsPrimary.Value(), Labels: f.Labels.Value(),
 	}
-	k, err := a.res.AddContact(a.mutationContext(r), chi.URLParam(r, "customerId"), in)
+	k, err := a.res.CreateContact(a.mutationContext(r), chi.URLParam(r, "customerId"), in)
 	if err != nil {
 		return result{}, err
 	}

@@ -22,6 +22,7 @@ import (
 	"syscall"
 
 	"pivotal/db"
+	"pivotal/localpg"
 )
 
 func main() {
@@ -55,7 +56,7 @@ func cluster(dir string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	c, err := db.StartThrowawayCluster(ctx, dir, log)
+	c, err := localpg.StartThrowawayCluster(ctx, dir, log)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/lib/pq"
 
 	"pivotal/db"
+	"pivotal/localpg"
 )
 
 // Set by Main, read-only while the tests run.
@@ -38,12 +39,12 @@ var (
 	adminURL string
 	template string
 	admin    *sql.DB
-	cluster  *db.Cluster
+	cluster  *localpg.Cluster
 )
 
 // Main is called from TestMain: it provides a PostgreSQL server for this test
 // binary — DATABASE_URL when set (any libpq URL or keyword DSN), else a throwaway
-// cluster via db.StartThrowawayCluster in a fresh temporary directory removed
+// cluster via localpg.StartThrowawayCluster in a fresh temporary directory removed
 // afterwards (also on failure) — creates a template database migrated with
 // db.Migrate, runs m.Run(), cleans up, and exits with m.Run's code.
 func Main(m *testing.M) {
@@ -94,20 +95,20 @@ func NewDatabase(t testing.TB) string {
 // stop or restart it, create roles, etc.).
 func AdminURL() string { return adminURL }
 
-// Cluster returns the *db.Cluster when Main started one (nil when DATABASE_URL
+// Cluster returns the *localpg.Cluster when Main started one (nil when DATABASE_URL
 // was used).
-func Cluster() *db.Cluster { return cluster }
+func Cluster() *localpg.Cluster { return cluster }
 
 // StartAgain starts the throwaway cluster again after a test stopped it
 // (dbtest.Cluster().Stop(), to test an outage). It runs on the same data
 // directory and socket, so every URL stays valid, and Main stops it at the end.
-// Call it from one goroutine; Cluster returns the new *db.Cluster afterwards.
+// Call it from one goroutine; Cluster returns the new *localpg.Cluster afterwards.
 func StartAgain(ctx context.Context) error {
 	if cluster == nil {
 		return errors.New("dbtest.StartAgain: no throwaway cluster (DATABASE_URL is set)")
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	c, err := db.StartThrowawayCluster(ctx, cluster.Dir(), log)
+	c, err := localpg.StartThrowawayCluster(ctx, cluster.Dir(), log)
 	if err != nil {
 		return err
 	}
@@ -157,7 +158,7 @@ func setUp() (cleanup func(), err error) {
 			return cleanup, err
 		}
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		c, err := db.StartThrowawayCluster(ctx, filepath.Join(base, "pg"), log)
+		c, err := localpg.StartThrowawayCluster(ctx, filepath.Join(base, "pg"), log)
 		if err != nil {
 			return cleanup, err
 		}

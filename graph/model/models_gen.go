@@ -17,6 +17,7 @@ type Node interface {
 	IsNode()
 }
 
+// The input of the deprecated addContact: the same fields as CreateContactInput.
 type AddContactInput struct {
 	Name      string   `json:"name"`
 	Email     string   `json:"email"`
@@ -25,6 +26,7 @@ type AddContactInput struct {
 	Labels    []string `json:"labels,omitempty"`
 }
 
+// The payload of the deprecated addContact.
 type AddContactPayload struct {
 	Contact *Contact `json:"contact"`
 }
@@ -74,6 +76,18 @@ type CreateAPIKeyPayload struct {
 	APIKey *APIKey `json:"apiKey"`
 	// The cleartext key. Shown only here, once.
 	Secret string `json:"secret"`
+}
+
+type CreateContactInput struct {
+	Name      string   `json:"name"`
+	Email     string   `json:"email"`
+	Title     *string  `json:"title,omitempty"`
+	IsPrimary *bool    `json:"isPrimary,omitempty"`
+	Labels    []string `json:"labels,omitempty"`
+}
+
+type CreateContactPayload struct {
+	Contact *Contact `json:"contact"`
 }
 
 type CreateCustomerInput struct {
@@ -173,7 +187,8 @@ type DeletePayload struct {
 }
 
 type Me struct {
-	APIKey    *APIKey    `json:"apiKey"`
+	APIKey *APIKey `json:"apiKey"`
+	// The key's workspace. REST v1's GET /me calls it organization (same id, slug and name).
 	Workspace *Workspace `json:"workspace"`
 	Livemode  bool       `json:"livemode"`
 	Scopes    []string   `json:"scopes"`

@@ -1,4 +1,4 @@
-package db
+package localpg
 
 // Reusing a server already running on a data directory, and telling a live
 // postmaster from a stale pid file.

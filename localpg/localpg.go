@@ -1,4 +1,8 @@
-package db
+// Package localpg runs a private PostgreSQL server from the machine's
+// PostgreSQL binaries: the embedded default of pivotal serve and of the CLI
+// (a durable cluster in a data directory of its own) and the throwaway
+// clusters of the tests. It starts and stops processes; the store is package db.
+package localpg
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package db
+package localpg
 
 import "syscall"
 

@@ -1,4 +1,4 @@
-package db
+package localpg
 
 // Finding the PostgreSQL server binaries of this machine.
 

@@ -1,4 +1,4 @@
-package db
+package localpg
 
 // Who runs the server, and making its data directory theirs: PostgreSQL
 // refuses to run as root, so as root the postgres system user runs it.

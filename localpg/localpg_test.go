@@ -1,4 +1,4 @@
-package db
+package localpg
 
 import (
 	"context"
@@ -233,5 +233,34 @@ func TestThrowawayClusterDiesWithProcess(t *testing.T) {
 			t.Fatalf("postgres (pid %d) still runs after its parent exited", pid)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Open is the embedded default's path: a second Open on the same directory
+// reuses the running server and finds the database already there.
+func TestOpenCreatesTheDatabaseOnce(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(pgTempDir(t), "pg")
+	c, url, err := Open(t.Context(), dir, "pivotal app", nil) // a space, to exercise quoting
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Stop() })
+	again, url2, err := Open(t.Context(), dir, "pivotal app", nil)
+	if err != nil {
+		t.Fatalf("second Open: %v", err)
+	}
+	if url2 != url {
+		t.Errorf("second Open's URL = %q, want %q", url2, url)
+	}
+	again.Stop() // a reused server: its Stop leaves it running
+	sqldb, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqldb.Close()
+	var name string
+	if err := sqldb.QueryRow("SELECT current_database()").Scan(&name); err != nil || name != "pivotal app" {
+		t.Fatalf("current_database() = %q, %v", name, err)
 	}
 }
