@@ -219,7 +219,7 @@ func TestAddContactIsADeprecatedAlias(t *testing.T) {
 		`{"data":{"addContact":{"contact":{"name":"Maya","email":"maya@aurora.example","customerId":"`+cust+`"}}}}`)
 	e.gql(key, `mutation($c: ID!) { addContact(customerId: $c, input: {name: "Dup", email: "MAYA@aurora.example"}) { contact { id } } }`,
 		map[string]any{"c": cust}).expect(t, 200, `{"errors":[{"message":"A contact with email \"maya@aurora.example\" already exists for this customer.",
-		"path":["addContact"],"locations":"$any","extensions":{"code":"CONFLICT","errorCode":"email_taken","field":"email"}}],"data":null}`)
+		"path":["addContact"],"locations":"$any","extensions":{"code":"CONFLICT","errorCode":"email_taken","field":"email"}}],"data":{"addContact":null}}`)
 	body := string(e.gql(key, `{ __type(name: "Mutation") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }`, nil).Body)
 	for _, want := range []string{`{"name":"createContact","isDeprecated":false,"deprecationReason":null}`,
 		`{"name":"addContact","isDeprecated":true,"deprecationReason":"Use createContact: the same mutation, named like the other create mutations."}`} {
