@@ -46,7 +46,7 @@ type SeedResult struct {
 //
 // Unless s.Dense, the values are skewed so that every documented list filter
 // has a dense and a sparse value (the benchmark measures both):
-//   - customers: status churned on 1 in 1,250 (0.08 %), the rest active,
+//   - customers: status churned on 1 in 1,000 (0.1 %), the rest active,
 //     onboarding or at_risk; each slug on one customer;
 //   - onboardings: state paused on 1 in 1,000 and waiting on 1 in 2,000
 //     (0.1 % and 0.05 %), the rest active or at_risk; phase internal_qa on
@@ -122,7 +122,7 @@ func seedCustomers(ctx context.Context, tx *sqlx.Tx, workspaceID string, ids []s
 			monthly_orders, metadata, created_at, updated_at)
 		SELECT $1, u.id, d, name, slug, slug || '.example',
 			CASE WHEN $5 THEN (ARRAY['active','onboarding','at_risk','churned'])[1 + g % 4]
-				WHEN g % 1250 = 0 THEN 'churned'
+				WHEN g % 1000 = 0 THEN 'churned'
 				ELSE (ARRAY['active','onboarding','active','at_risk','active','at_risk'])[1 + g % 6] END,
 			(ARRAY['starter','growth','enterprise'])[1 + g % 3],
 			100 * (g % 97), 10 * (g % 503),
