@@ -20,6 +20,7 @@ import (
 	"pivotal/metrics"
 	"pivotal/ratelimit"
 	"pivotal/resolvers"
+	"pivotal/rest"
 )
 
 // Garbage-collector defaults for serving. The server keeps little alive
@@ -202,6 +203,7 @@ func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter
 	}
 	res := resolvers.New(store, log)
 	res.Hooks.IdempotentReplay = metrics.IdempotentReplays.Inc
+	res.Resource = rest.Resource
 	var uiHeaders map[string]string
 	if c.Demo {
 		if uiHeaders, err = startDemo(ctx, res, c.DataDir, c.Addr, b.addr, b.stdout, log); err != nil {
