@@ -17,6 +17,7 @@ type Resolver struct {
 	Hooks Hooks
 
 	unavailable unavailableLog
+	plans       planCache
 }
 
 // New returns a Resolver over store.
