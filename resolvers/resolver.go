@@ -20,6 +20,7 @@ type Resolver struct {
 	Resource ResourceRenderer
 
 	unavailable unavailableLog
+	plans       planCache
 }
 
 // New returns a Resolver over store.
