@@ -50,6 +50,8 @@ type Options struct {
 	Observe httpmw.Observer
 	// RequestTimeout is every request's deadline, propagated to SQL (0: none).
 	RequestTimeout time.Duration
+	// KeepAlive is how often WebSocket clients are pinged (0: DefaultKeepAlive).
+	KeepAlive time.Duration
 }
 
 // New wires the whole HTTP surface over res. Events render their objects as
@@ -90,11 +92,25 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 		rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
 	})
 
+	apq := lru.New[string](1000)
 	restAuth, restLimit := httpmw.Authenticate(res, restErr, internal), httpmw.RateLimit(o.Limiter, restErr)
 	api := rest.New(res, httpmw.RequestIDFrom, func(h http.Handler) http.Handler { return restAuth(restLimit(h)) })
 	r.With(httpmw.Recover(log, restErr), httpmw.BodyLimit(restErr)).Mount("/api/v1", api.Routes())
 
+	gql := newGraphQLHandler(res, apq, o)
+	ws := wsHandler(gql, o.CORSOrigins)
 	r.Group(func(r chi.Router) {
+		// A graphql-transport-ws upgrade authenticates in its connection_init
+		// and outlives any request deadline: none of the HTTP chain applies.
+		r.Use(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if isGraphQLWS(r) {
+					ws.ServeHTTP(w, r)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		})
 		r.Use(httpmw.Recover(log, gqlErr), httpmw.BodyLimit(gqlErr), httpmw.Authenticate(res, gqlErr, internal),
 			httpmw.RateLimitDeferred(o.Limiter, gqlErr))
 		r.Use(func(next http.Handler) http.Handler {
@@ -102,9 +118,8 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 				next.ServeHTTP(w, r.WithContext(resolvers.WithLoaders(r.Context())))
 			})
 		})
-		apq := lru.New[string](1000)
 		r.Use(graphQLIdempotency(res, apq, gqlErr, internal))
-		r.Handle("/graphql", newGraphQLHandler(res, apq, o))
+		r.Handle("/graphql", gql)
 	})
 	return r
 }
@@ -122,6 +137,7 @@ func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options)
 		o.MaxDepth = DefaultMaxDepth
 	}
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res}))
+	srv.AddTransport(newWSTransport(res, o))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -136,6 +152,7 @@ func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options)
 	srv.Use(depthLimit{limit: o.MaxDepth})
 	srv.Use(&costLimit{limit: o.MaxComplexity})
 	srv.Use(&rateCharge{})
+	srv.Use(&wsOperations{limiter: o.Limiter})
 	if !o.DisableFastPath {
 		srv.Use(fastPath{res: res})
 	}

@@ -551,3 +551,27 @@ func (h *Hub) shutdown() {
 		c.Close(CloseGoingAway, "server shutting down")
 	}
 }
+
+type connKey struct{}
+
+// WithConn returns ctx carrying the connection its operations run on.
+func WithConn(ctx context.Context, c *Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
+}
+
+// ConnFrom returns the connection of ctx, or nil outside one.
+func ConnFrom(ctx context.Context) *Conn {
+	c, _ := ctx.Value(connKey{}).(*Conn)
+	return c
+}
+
+// Subscriptions is how many subscriptions the hub holds.
+func (h *Hub) Subscriptions() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, m := range h.feeds {
+		n += len(m)
+	}
+	return n
+}

@@ -44,6 +44,9 @@ func loaderFor[K comparable, V any](ctx context.Context, name string,
 		return inner(ctx, keys)
 	}
 	ls, _ := ctx.Value(loadersKey{}).(*Loaders)
+	if slot, ok := ctx.Value(liveLoadersKey{}).(*liveLoaders); ok && ls == nil {
+		ls = slot.get()
+	}
 	if ls == nil {
 		return dataloadgen.NewLoader(fetch, dataloadgen.WithWait(loaderWait))
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"pivotal/db"
+	"pivotal/live"
 )
 
 // Resolver is the dependency-injection point of the application layer.
@@ -18,6 +19,8 @@ type Resolver struct {
 	// Resource renders objects as REST resources for events' data.object
 	// (rest.Resource). Nil: mutations write no events (one-shot commands).
 	Resource ResourceRenderer
+	// Live fans events out to subscriptions (nil: none are served).
+	Live *live.Hub
 
 	unavailable unavailableLog
 	plans       planCache

@@ -231,6 +231,11 @@ func (r *queryResolver) RateLimit(ctx context.Context) (*model.RateLimit, error)
 	return r.Resolver.RateLimit(ctx)
 }
 
+// Events is the resolver for the events field.
+func (r *subscriptionResolver) Events(ctx context.Context, types []string) (<-chan *model.Event, error) {
+	return r.Resolver.SubscribeEvents(ctx, types)
+}
+
 // Contact returns graph.ContactResolver implementation.
 func (r *Resolver) Contact() graph.ContactResolver { return &contactResolver{r} }
 
@@ -246,10 +251,14 @@ func (r *Resolver) Onboarding() graph.OnboardingResolver { return &onboardingRes
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+// Subscription returns graph.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
-	contactResolver    struct{ *Resolver }
-	customerResolver   struct{ *Resolver }
-	mutationResolver   struct{ *Resolver }
-	onboardingResolver struct{ *Resolver }
-	queryResolver      struct{ *Resolver }
+	contactResolver      struct{ *Resolver }
+	customerResolver     struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	onboardingResolver   struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 )

@@ -12,6 +12,10 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+type EventObject interface {
+	IsEventObject()
+}
+
 // An object with a globally unique id (a cuid).
 type Node interface {
 	IsNode()
@@ -60,6 +64,8 @@ type Contact struct {
 }
 
 func (Contact) IsNode() {}
+
+func (Contact) IsEventObject() {}
 
 type ContactConnection struct {
 	Edges    []ContactEdge `json:"edges"`
@@ -160,6 +166,8 @@ type Customer struct {
 
 func (Customer) IsNode() {}
 
+func (Customer) IsEventObject() {}
+
 type CustomerConnection struct {
 	Edges    []CustomerEdge `json:"edges"`
 	Nodes    []Customer     `json:"nodes"`
@@ -184,6 +192,19 @@ type CustomerOnboardingFilter struct {
 type DeletePayload struct {
 	DeletedID string `json:"deletedId"`
 	DisplayID int    `json:"displayId"`
+}
+
+// Something that happened in the workspace; webhooks deliver its envelope.
+type Event struct {
+	// evt_…; receivers deduplicate on it.
+	ID        string        `json:"id"`
+	Type      string        `json:"type"`
+	CreatedAt gqltypes.Time `json:"createdAt"`
+	Livemode  bool          `json:"livemode"`
+	// The object as of the event (its own fields); nested fields are resolved now.
+	Object EventObject `json:"object,omitempty"`
+	// The prior values of the fields that changed (REST field names); null on events without.
+	PreviousAttributes gqltypes.JSON `json:"previousAttributes,omitempty"`
 }
 
 type Me struct {
@@ -224,6 +245,8 @@ type Onboarding struct {
 }
 
 func (Onboarding) IsNode() {}
+
+func (Onboarding) IsEventObject() {}
 
 type OnboardingConnection struct {
 	Edges    []OnboardingEdge `json:"edges"`
@@ -275,6 +298,12 @@ type RateLimit struct {
 
 type RevokeAPIKeyPayload struct {
 	APIKey *APIKey `json:"apiKey"`
+}
+
+// Live events, pushed over WebSocket: the graphql-transport-ws protocol (the
+// graphql-ws client library) on /graphql, with the key in the connection_init
+// payload as {"Authorization": "Bearer <key>"}.
+type Subscription struct {
 }
 
 type UpdateContactInput struct {
