@@ -52,6 +52,10 @@ type Options struct {
 	RequestTimeout time.Duration
 	// KeepAlive is how often WebSocket clients are pinged (0: DefaultKeepAlive).
 	KeepAlive time.Duration
+	// WebSocketSendBuffer, when > 0, is each WebSocket's socket send buffer in
+	// bytes (0: the system's); with the hub's buffer it bounds what waits for
+	// a slow subscriber.
+	WebSocketSendBuffer int
 }
 
 // New wires the whole HTTP surface over res. Events render their objects as

@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -69,10 +71,13 @@ func (t wsTransport) Supports(r *http.Request) bool { return isGraphQLWS(r) }
 // graphql-transport-ws only (wsHandler has checked the Origin). It hands the
 // accepted connection to the request's wsSlot so that the hub can close it
 // with a code of its own (4401 on revocation, 1013 when too slow).
-type wsImplementation struct{}
+type wsImplementation struct{ sendBuffer int }
 
 func (i wsImplementation) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
 	o.Subprotocols = []string{graphQLTransportWS}
+	if i.sendBuffer > 0 {
+		w = sendBufferWriter{w, i.sendBuffer}
+	}
 	impl := transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{InsecureSkipVerify: true}}
 	c, err := impl.Accept(w, r, o)
 	if err != nil {
@@ -82,6 +87,20 @@ func (i wsImplementation) Accept(w http.ResponseWriter, r *http.Request, o trans
 		slot.set(c)
 	}
 	return c, nil
+}
+
+// sendBufferWriter sets the socket's send buffer when it is hijacked.
+type sendBufferWriter struct {
+	http.ResponseWriter
+	size int
+}
+
+func (s sendBufferWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(s.ResponseWriter).Hijack()
+	if tc, ok := c.(*net.TCPConn); ok && err == nil {
+		_ = tc.SetWriteBuffer(s.size)
+	}
+	return c, rw, err
 }
 
 // wsSlot holds one request's accepted connection.
@@ -119,7 +138,7 @@ func newWSTransport(res *resolvers.Resolver, o Options) wsTransport {
 		keepAlive = DefaultKeepAlive
 	}
 	return wsTransport{transport.Websocket{
-		Implementation:   wsImplementation{},
+		Implementation:   wsImplementation{sendBuffer: o.WebSocketSendBuffer},
 		InitTimeout:      10 * time.Second,
 		PingPongInterval: keepAlive,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {

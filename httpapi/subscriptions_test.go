@@ -3,13 +3,17 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	coderws "github.com/coder/websocket"
 
 	"pivotal/db"
 	"pivotal/db/dbtest"
@@ -29,6 +33,8 @@ type liveEnv struct {
 type liveOptions struct {
 	hub  live.Options
 	http Options
+	// observe is told of every statement of the server's pool.
+	observe db.Observer
 	// dsn, when set, is the database (a second instance on the same one).
 	dsn string
 }
@@ -39,7 +45,7 @@ func newLiveEnv(t *testing.T, o liveOptions) *liveEnv {
 	if dsn == "" {
 		dsn = dbtest.NewDatabase(t)
 	}
-	store, err := db.Open(dsn, db.Options{MaxOpenConns: 30})
+	store, err := db.Open(dsn, db.Options{MaxOpenConns: 30, Observe: o.observe})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,5 +364,199 @@ func TestSubscriptionPerKeyLimit(t *testing.T) {
 	want := `{"errors":[{"message":"This API key holds the most subscriptions allowed at once on this server; complete one before starting another.","path":["events"],"locations":[{"line":1,"column":16}],"extensions":{"code":"RATE_LIMITED","errorCode":"too_many_subscriptions"}}],"data":null}`
 	if m.Type != "next" || m.ID != "3" || string(m.Payload) != want {
 		t.Fatalf("third subscription: %s %s %s", m.Type, m.ID, m.Payload)
+	}
+}
+
+// Two instances on one database: a write through A reaches a subscriber on B.
+// B's LISTEN connection is killed while writes go on: after it reconnects,
+// every event has arrived, once, in order.
+func TestSubscriptionAcrossInstances(t *testing.T) {
+	a := newLiveEnv(t, liveOptions{})
+	b := newLiveEnv(t, liveOptions{dsn: a.dsn, hub: live.Options{Name: "pivotal-live-b"}})
+	key := a.key("two")
+	ws := b.subscribed(t, key, `subscription { events { id type } }`)
+	start := time.Now()
+	if r := a.do("POST", "/api/v1/customers", key, `{"name":"First","slug":"first"}`); r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	if got := ws.nextEvent("1"); got.Type != "customer.created" {
+		t.Fatalf("got %+v", got)
+	}
+	t.Logf("write through A to delivery on B: %v", time.Since(start))
+
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if r := a.do("POST", "/api/v1/customers", key, fmt.Sprintf(`{"name":"C%d","slug":"c%d"}`, i, i)); r.Status != 201 {
+				t.Errorf("create: %d %s", r.Status, r.Body)
+				return
+			}
+		}
+	}()
+	for i := 0; i < 2; i++ {
+		time.Sleep(100 * time.Millisecond)
+		var n int
+		if err := a.store.GetContext(context.Background(), &n, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = 'pivotal-live-b'`); err != nil || n != 1 {
+			t.Fatalf("terminating B's LISTEN connection: %d %v", n, err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for b.hub.Snapshot().Reconnects < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	close(stop)
+	<-done
+	if n := b.hub.Snapshot().Reconnects; n < 2 {
+		t.Fatalf("B reconnected %d times, want 2", n)
+	}
+	stored := a.events(t, "two")[1:]
+	seen := map[string]bool{}
+	for range stored {
+		got := ws.nextEvent("1")
+		if seen[got.ID] {
+			t.Fatalf("event %s delivered twice", got.ID)
+		}
+		seen[got.ID] = true
+	}
+	for _, s := range stored {
+		if !seen[s.ID] {
+			t.Fatalf("event %s (%s) never arrived on B (%d written)", s.ID, s.Type, len(stored))
+		}
+	}
+	t.Logf("%d events written during 2 lost LISTEN connections, all delivered once", len(stored))
+}
+
+// A subscriber that stops reading is closed (1013, with its reason) once its
+// buffer is full; another subscriber of the same workspace gets every event.
+func TestSubscriptionSlowSubscriberIsClosed(t *testing.T) {
+	e := newLiveEnv(t, liveOptions{hub: live.Options{Buffer: 2}, http: Options{WebSocketSendBuffer: 4096}})
+	key := e.key("slow")
+	fast := e.subscribed(t, key, `subscription { events { id object { ... on Customer { metadata } } } }`)
+	slow, _, err := e.dialWS(t, wsDialOptions{readBuffer: 2048, manual: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow.init("Authorization", key)
+	if m, err := slow.read(); err != nil || m.Type != "connection_ack" {
+		t.Fatalf("slow: %v %v", m, err)
+	}
+	slow.subscribe("s", `subscription { events { id object { ... on Customer { metadata } } } }`)
+	waitSubscribed(t, e.hub, 2)
+	// Events of a few KiB fill the small socket buffers quickly.
+	pad := strings.Repeat("x", 2000)
+	n := 0
+	for ; e.hub.Snapshot().Dropped == 0 && n < 500; n++ {
+		body := fmt.Sprintf(`{"name":"C%d","slug":"c%d","metadata":{"pad":"%s"}}`, n, n, pad)
+		if r := e.do("POST", "/api/v1/customers", key, body); r.Status != 201 {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+		if got := fast.nextEvent("1"); got.ID == "" {
+			t.Fatal("fast subscriber: empty event")
+		}
+	}
+	if e.hub.Snapshot().Dropped != 1 {
+		t.Fatalf("slow subscriber not dropped after %d events", n)
+	}
+
+	// The slow client reads again: what was queued, then the close.
+	code, reason := -1, ""
+	for {
+		_, _, err := slow.c.Read(context.Background())
+		if err != nil {
+			var ce coderws.CloseError
+			if errors.As(err, &ce) {
+				code, reason = int(ce.Code), ce.Reason
+			}
+			break
+		}
+	}
+	if code != 1013 || reason != "subscriber too slow: more than 2 events waiting" {
+		t.Fatalf("slow subscriber closed with %d %q", code, reason)
+	}
+	// The fast one is still served.
+	if r := e.do("POST", "/api/v1/customers", key, `{"name":"After","slug":"after"}`); r.Status != 201 {
+		t.Fatal(r.Status)
+	}
+	if got := fast.nextEvent("1"); got.ID == "" {
+		t.Fatal("fast subscriber: no event after the slow one was closed")
+	}
+	t.Logf("slow subscriber closed after %d events", n)
+}
+
+// One event fanned out to many subscribers costs the same statements as to
+// one: the hub reads it once, and the subscribers' nested fields share one
+// set of loaders per round of events.
+func TestSubscriptionStatementsPerEventAreBounded(t *testing.T) {
+	var statements atomic.Int64
+	e := newLiveEnv(t, liveOptions{observe: func(context.Context, time.Duration, error) { statements.Add(1) }})
+	key := e.key("fan")
+	cid := e.do("POST", "/api/v1/customers", key, `{"name":"Acme","slug":"acme"}`).str(t, "id")
+	if r := e.do("POST", "/api/v1/customers/"+cid+"/contacts", key, `{"name":"Ann","email":"ann@acme.test","is_primary":true}`); r.Status != 201 {
+		t.Fatal(r.Status)
+	}
+	oid := e.do("POST", "/api/v1/onboardings", key, `{"customer_id":"`+cid+`","name":"Launch"}`).str(t, "id")
+	const query = `subscription { events(types: ["onboarding.phase_changed"]) { type object { ... on Onboarding {
+		id phase customer { name primaryContact { name } contacts(first: 5) { nodes { email } } } } } } }`
+	// settled returns the statement count once it has stopped moving.
+	settled := func() int64 {
+		for {
+			n := statements.Load()
+			time.Sleep(150 * time.Millisecond)
+			if statements.Load() == n {
+				return n
+			}
+		}
+	}
+	// fanOut returns the statements a phase change costs with n subscribers.
+	fanOut := func(n int, phase string) int64 {
+		t.Helper()
+		var clients []*wsClient
+		for i := 0; i < n; i++ {
+			w, _, err := e.dialWS(t, wsDialOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.init("Authorization", key)
+			w.ack()
+			w.subscribe("1", query)
+			clients = append(clients, w)
+		}
+		waitSubscribed(t, e.hub, n)
+		before := settled()
+		if r := e.do("PATCH", "/api/v1/onboardings/"+oid, key, `{"phase":"`+phase+`"}`); r.Status != 200 {
+			t.Fatal(r.Status)
+		}
+		for _, w := range clients {
+			got := w.nextEvent("1")
+			if got.Type != "onboarding.phase_changed" || !strings.Contains(string(got.Object), `"primaryContact":{"name":"Ann"}`) ||
+				!strings.Contains(string(got.Object), `"nodes":[{"email":"ann@acme.test"}]`) {
+				t.Fatalf("got %s %s", got.Type, got.Object)
+			}
+		}
+		n64 := settled() - before
+		for _, w := range clients {
+			w.c.Close(coderws.StatusNormalClosure, "")
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for e.hub.Subscriptions() > 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		return n64
+	}
+	write := fanOut(0, "program_design")
+	one := fanOut(1, "review") - write
+	many := fanOut(40, "program_buildout") - write
+	t.Logf("statements: the write %d; fan-out to 1 subscriber %d, to 40 subscribers %d", write, one, many)
+	if one < 2 || many != one {
+		t.Fatalf("fan-out to 40 subscribers ran %d statements, to 1 %d: want the same", many, one)
 	}
 }

@@ -52,6 +52,9 @@ type Options struct {
 	// events whose transactions took their seq earlier but committed while
 	// the listener was away (default 1000).
 	CatchUpMargin int64
+	// Name is the LISTEN connection's application_name (default
+	// "pivotal-live").
+	Name string
 }
 
 // Hub is an instance's fan-out. Create it with New and run it with Run.
@@ -101,6 +104,9 @@ func New(dsn string, rdb *sqlx.DB, log *slog.Logger, o Options) *Hub {
 	}
 	if o.CatchUpMargin <= 0 {
 		o.CatchUpMargin = 1000
+	}
+	if o.Name == "" {
+		o.Name = "pivotal-live"
 	}
 	return &Hub{dsn: dsn, rdb: rdb, log: log, opts: o,
 		feeds: map[db.Feed]map[*Sub]struct{}{}, perKey: map[string]int{}, conns: map[string]map[*Conn]struct{}{},
@@ -270,7 +276,11 @@ func (h *Hub) Run(ctx context.Context) error {
 		return err
 	}
 	h.high = since
-	l := pq.NewListener(h.dsn, 100*time.Millisecond, 2*time.Second, func(ev pq.ListenerEventType, err error) {
+	dsn, err := db.ListenerDSN(h.dsn, h.opts.Name)
+	if err != nil {
+		return err
+	}
+	l := pq.NewListener(dsn, 100*time.Millisecond, 2*time.Second, func(ev pq.ListenerEventType, err error) {
 		switch ev {
 		case pq.ListenerEventDisconnected:
 			h.log.Warn("live events: LISTEN connection lost; reconnecting", "err", fmt.Sprint(err))
