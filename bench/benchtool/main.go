@@ -11,6 +11,10 @@
 //	                               print the database time per request from
 //	                               pg_stat_statements (exec + plan, ms), the statements
 //	                               per request, and the requests' mean latency (ms)
+//	benchtool subs BASE METRICS PID N WRITES
+//	                               N GraphQL subscriptions on one server, a burst of
+//	                               WRITES updates: commit→delivery percentiles,
+//	                               statements per event fanned out, peak RSS (subs.go)
 package main
 
 import (
@@ -29,13 +33,19 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool cluster DIR | benchtool dbtime N URL [BODY]")
+		fmt.Fprintln(os.Stderr, "usage: benchtool cluster DIR | benchtool dbtime N URL [BODY] | benchtool subs BASE METRICS PID N WRITES")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "cluster":
 		err = cluster(os.Args[2])
+	case "subs":
+		if len(os.Args) != 7 {
+			err = fmt.Errorf("subs: want BASE METRICS PID N WRITES")
+			break
+		}
+		err = subs(os.Args[2:])
 	case "dbtime":
 		if len(os.Args) != 4 && len(os.Args) != 5 {
 			err = fmt.Errorf("dbtime: want N URL [BODY]")
