@@ -15,6 +15,10 @@ type Resolver struct {
 	DB    *db.DB
 	Log   *slog.Logger
 	Hooks Hooks
+	// MaxAPIKeys is the most active keys a workspace may hold for createApiKey
+	// to create another; 0 means DefaultMaxAPIKeys. The operator's CLI is not
+	// bound by it.
+	MaxAPIKeys int
 
 	unavailable unavailableLog
 }
