@@ -10,6 +10,7 @@ import (
 
 	"pivotal/auth/leaktest"
 	"pivotal/db"
+	"pivotal/graph"
 	"pivotal/resolvers"
 )
 
@@ -213,4 +214,28 @@ func TestCreateAPIKeyBounds(t *testing.T) {
 		"extensions":{"code":"CONFLICT","errorCode":"api_key_limit_reached"}},
 		{"message":"$any","path":["d"],"locations":"$any","extensions":{"code":"CONFLICT","errorCode":"api_key_limit_reached"}}],
 		"data":{"a":null,"b":{"apiKey":{"name":"test key"}},"c":{"apiKey":{"name":"c"}},"d":null}}`)
+}
+
+// TestSchemaHidesGoField: C6. gqlgen's @goField is for its code generator:
+// neither introspection nor the GraphiQL page shows it, and the served schema
+// is gqlgen's otherwise.
+func TestSchemaHidesGoField(t *testing.T) {
+	e := newEnv(t)
+	key := e.key("intro")
+	r := e.gql(key, `{ __schema { directives { name } types { name fields { name args { name } } } } }`, nil)
+	if r.Status != 200 || !strings.Contains(string(r.Body), `{"name":"deprecated"}`) || strings.Contains(string(r.Body), "goField") {
+		t.Errorf("introspection: %d %.300s", r.Status, r.Body)
+	}
+	if page := e.do("GET", "/graphiql", "", ""); page.Status != 200 || strings.Contains(string(page.Body), "goField") {
+		t.Errorf("/graphiql: %d, goField %v", page.Status, strings.Contains(string(page.Body), "goField"))
+	}
+	gen, served := graph.NewExecutableSchema(graph.Config{}).Schema(), servedSchema()
+	if len(gen.Types) != len(served.Types) || len(gen.Directives) != len(served.Directives)+1 {
+		t.Errorf("served schema: %d types, %d directives; gqlgen's %d and %d", len(served.Types), len(served.Directives), len(gen.Types), len(gen.Directives))
+	}
+	for name, def := range gen.Types {
+		if s := served.Types[name]; s == nil || len(s.Fields) != len(def.Fields) || s.Description != def.Description {
+			t.Errorf("type %s differs in the served schema", name)
+		}
+	}
 }
