@@ -1,14 +1,15 @@
 # pivotal — two commands set everything up on a fresh Debian/Ubuntu machine with Go:
 #   make run    install PostgreSQL's packages if missing, start the server with a demo workspace
 #   make test   go vet, gofmt check and the race-enabled test suite on a throwaway cluster
-#               (installs PostgreSQL's and Redis's packages if missing; lists skipped tests)
+#               (installs PostgreSQL's, Redis's, Chromium's and Node's packages if missing;
+#               lists skipped tests)
 #   make bench  issue 4's benchmark against PostGraphile and pgbench (bench/run.sh; DURATION=20s)
 
 GO      ?= go
 BIN     := bin/pivotal
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run build test vet generate postgres redis chromium graphiql-assets clean bench fuzz
+.PHONY: run build test vet generate postgres redis chromium node graphiql-assets clean bench fuzz
 
 build:
 	$(GO) build -o $(BIN) .
@@ -24,7 +25,7 @@ run: postgres build
 # ALLOW_SKIPS=1: the suite has everything it needs, so CI must show none.
 TESTJSON := bin/test-events.json
 
-test: postgres redis chromium
+test: postgres redis chromium node
 	@echo "== go mod download (a first run fetches the modules)"
 	@$(GO) mod download
 	@echo "== compiling dependencies with the race detector (a first run takes minutes; then cached)"
@@ -72,6 +73,11 @@ redis:
 # chromium for the browser test of the GraphiQL page (Debian's package).
 chromium:
 	@scripts/ensure-chromium.sh
+
+# node and npm for the tests that run npm tools (graphql-http's audit, Redocly's
+# lint; versions pinned in their package-lock.json files).
+node:
+	@scripts/ensure-node.sh
 
 # graphiql-assets rebuilds graphiql/assets (embedded in the binary, committed)
 # from the npm versions pinned in graphiql/ui/package-lock.json; needs npm.
