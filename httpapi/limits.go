@@ -88,6 +88,11 @@ func complexityRoot() graph.ComplexityRoot {
 	// Elements of a plain list are not counted in child (their fields are), so
 	// each element adds its own 1.
 	c.Onboarding.Timeline = func(child int) int { return connCost(timelineLength, child+1) }
+	c.Query.WebhookEndpoints = func(child int, first *int, _ *string) int { return connCost(page(first, 20), child) }
+	c.Query.WebhookMessages = func(child int, _ string, _ *model.WebhookMessageStatus, first *int, _ *string) int {
+		return connCost(page(first, 20), child)
+	}
+	c.Query.Events = func(child int, first *int, _ *string, _ []string) int { return connCost(page(first, 20), child) }
 	return c
 }
 
@@ -95,9 +100,12 @@ func complexityRoot() graph.ComplexityRoot {
 var complexityOptions = []complexity.Option{
 	complexity.WithFixedScalarValue(0),
 	complexity.WithIgnoreFields(map[string]struct{}{
-		"CustomerConnection.pageInfo":   {},
-		"ContactConnection.pageInfo":    {},
-		"OnboardingConnection.pageInfo": {},
+		"CustomerConnection.pageInfo":        {},
+		"ContactConnection.pageInfo":         {},
+		"OnboardingConnection.pageInfo":      {},
+		"WebhookEndpointConnection.pageInfo": {},
+		"WebhookMessageConnection.pageInfo":  {},
+		"EventConnection.pageInfo":           {},
 	}),
 }
 

@@ -18,6 +18,8 @@ type Resolver struct {
 	// Resource renders objects as REST resources for events' data.object
 	// (rest.Resource). Nil: mutations write no events (one-shot commands).
 	Resource ResourceRenderer
+	// Webhooks are the operator's settings for webhook endpoints.
+	Webhooks WebhookOptions
 
 	unavailable unavailableLog
 }
