@@ -131,7 +131,8 @@ func TestWebhooksSurviveKill9(t *testing.T) {
 	hanging = false
 	mu.Unlock()
 	close(release)
-	b := startServer(t, env)
+	metricsAddr := freeAddr(t)
+	b := startServer(t, env, "--metrics-addr", metricsAddr)
 	b.waitReady(t)
 	defer func() {
 		b.cmd.Process.Kill()
@@ -151,6 +152,19 @@ func TestWebhooksSurviveKill9(t *testing.T) {
 		store.GetContext(context.Background(), &pending, `SELECT count(*) FROM webhook_messages WHERE status <> 'succeeded'`)
 		return pending == 0
 	})
+	// The dispatcher's metrics: attempts by outcome, their latency, the queue.
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsText, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{`pivotal_webhook_deliveries_total{outcome="success"}`, "pivotal_webhook_attempt_duration_seconds_count",
+		"pivotal_webhook_messages_pending", "pivotal_webhook_oldest_pending_age_seconds"} {
+		if !strings.Contains(string(metricsText), m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
 	eventOf := map[string]string{}
 	deliveries := map[string]int{}
 	for _, h := range received() {
