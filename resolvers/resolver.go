@@ -22,6 +22,8 @@ type Resolver struct {
 	// to create another; 0 means DefaultMaxAPIKeys. The operator's CLI is not
 	// bound by it.
 	MaxAPIKeys int
+	// Webhooks are the operator's settings for webhook endpoints.
+	Webhooks WebhookOptions
 
 	unavailable unavailableLog
 	plans       planCache
