@@ -89,6 +89,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- . ':!*.md' 2>/dev/null || echo ' (modified)')"
 
 say "building"
 go build -o "$WORK/pivotal" .
@@ -335,7 +336,7 @@ PEAK_RSS=$(hwm_mb "$SERVER_PID")
 ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else printf "-" }'; }
 {
 	echo
-	echo "pivotal benchmark — $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ' (modified)')"
+	echo "pivotal benchmark — $(date -u +%Y-%m-%dT%H:%MZ), commit $COMMIT"
 	echo "command: SCALE=$SCALE DURATION=$DURATION CONNECTIONS=$CONNS THREADS=$THREADS DBTIME_REQUESTS=$NREQ bench/run.sh"
 	echo "machine: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr); load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "software: $(go version | awk '{ print $3 }'), $(psql -Atc 'SHOW server_version' | awk '{ print "PostgreSQL " $1 }'), $(wrk --version 2>&1 | head -1 | awk '{ print $1, $2 }'), node $(node --version 2>/dev/null || echo '-'), PostGraphile $(node -p "require('./bench/node_modules/postgraphile/package.json').version" 2>/dev/null || echo '-') and $(node -p "require('./bench/pg5/node_modules/postgraphile/package.json').version" 2>/dev/null || echo '-')"
@@ -363,13 +364,14 @@ ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a > 0 && b > 0) printf "%
 	echo
 	if [ "$SCALE" = 100k ]; then
 		echo "database ms per request (pg_stat_statements, mean and min), 1,000 vs $CUSTOMERS customers (target: ratio ≤ 1.5)"
-		printf '%-42s %6s %8s %8s %6s %8s %8s %6s\n' "request" "rows" "1k" "$SCALE" "ratio" "1k min" "min" "ratio"
+		echo "(rows: the rows each answers at 1k and at $SCALE; a sparse filter answers 1-3 rows at 1k and a full page at 100k)"
+		printf '%-42s %9s %8s %8s %6s %8s %8s %6s\n' "request" "rows" "1k" "$SCALE" "ratio" "1k min" "min" "ratio"
 		row100k() { # LABEL ROWS KEY1K KEY
-			printf '%-42s %6s %8s %8s %6s %8s %8s %6s\n' "$1" "$2" "${DBMS[$3]:--}" "${DBMS[$4]:--}" "$(ratio "${DBMS[$4]:-}" "${DBMS[$3]:-}")" \
+			printf '%-42s %9s %8s %8s %6s %8s %8s %6s\n' "$1" "$2" "${DBMS[$3]:--}" "${DBMS[$4]:--}" "$(ratio "${DBMS[$4]:-}" "${DBMS[$3]:-}")" \
 				"${DBMIN[$3]:--}" "${DBMIN[$4]:--}" "$(ratio "${DBMIN[$4]:-}" "${DBMIN[$3]:-}")"
 		}
 		for q in R1 Q2 Q3; do row100k "$q" "" "$q pivotal 1k" "$q pivotal"; done
-		for name in "${FILTER_NAMES[@]}"; do row100k "$name" "${FROWS[|$name]}" "F1k $name" "F $name"; done
+		for name in "${FILTER_NAMES[@]}"; do row100k "$name" "${FROWS[1k|$name]}/${FROWS[|$name]}" "F1k $name" "F $name"; done
 	else
 		echo "list filters: database ms per request (pg_stat_statements), $CUSTOMERS customers"
 		printf '%-42s %6s %9s %9s %7s\n' "request" "rows" "db ms" "db min" "db SQL"
