@@ -24,8 +24,8 @@
 # time also at 1,000 (another workspace of the same database) for the ratio.
 #
 # Environment: SCALE (1k), DURATION (20s), CONNECTIONS (16), THREADS (2),
-# DBTIME_REQUESTS (200), PORT (18080), PG4_PORT (18081), PG5_PORT (18082),
-# SKIP_POSTGRAPHILE=1 to leave both out.
+# DBTIME_REQUESTS (200), PORT (18080), PG4_PORT (18081), PG5_PORT (18082) (each
+# moved up to the next free port when taken), SKIP_POSTGRAPHILE=1 to leave both out.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -36,10 +36,18 @@ SECS=${DURATION%s}
 CONNS=${CONNECTIONS:-16}
 THREADS=${THREADS:-2}
 NREQ=${DBTIME_REQUESTS:-200}
-PORT=${PORT:-18080}
-PG4_PORT=${PG4_PORT:-18081}
-PG5_PORT=${PG5_PORT:-18082}
 . bench/queries.sh
+
+# free_port P: P, or the next port after it that nothing listens on (other
+# servers on a shared machine must not answer in place of ours).
+free_port() {
+	local p=$1
+	while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+	echo "$p"
+}
+PORT=$(free_port "${PORT:-18080}")
+PG4_PORT=$(free_port "${PG4_PORT:-$((PORT + 1))}")
+PG5_PORT=$(free_port "${PG5_PORT:-$((PG4_PORT + 1))}")
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -138,7 +146,8 @@ SERVER_PID=$!
 PIDS+=($SERVER_PID)
 BASE=http://127.0.0.1:$PORT
 for _ in $(seq 300); do curl -sf "$BASE/api/health/deep" >/dev/null && break; sleep 0.1; done
-curl -sf "$BASE/api/health/deep" >/dev/null || die "pivotal did not start: $(tail -5 "$WORK/server.log")"
+curl -sf "$BASE/api/health/deep" >/dev/null && kill -0 "$SERVER_PID" 2>/dev/null ||
+	die "pivotal did not start: $(tail -5 "$WORK/server.log")"
 
 PG_URL="postgres://$PGUSER@${PGHOST//\//%2F}:$PGPORT/$PGDATABASE"
 if [ -z "${SKIP_POSTGRAPHILE:-}" ]; then
@@ -267,7 +276,7 @@ if [ -z "${SKIP_POSTGRAPHILE:-}" ]; then
 		name="Q2 PostGraphile $v" port_var=PG${v}_PORT pid_var=PG${v}_PID
 		url=http://127.0.0.1:${!port_var}/graphql body=$WORK/pg$v-q2.json
 		for _ in $(seq 600); do graphql_ok "$url" "" "$body" && break; sleep 0.1; done
-		if graphql_ok "$url" "" "$body"; then
+		if graphql_ok "$url" "" "$body" && kill -0 "${!pid_var}" 2>/dev/null; then
 			wrk_run "$name" "$url" "" "$body"
 			RSS[$name]=$(hwm_mb "${!pid_var}")
 			dbtime "$name" "" "$url" "$body"
