@@ -33,15 +33,25 @@ func TestReadPlanBoundedWork(t *testing.T) {
 		}
 		return b.String()
 	}
+	repeat := func(n int, f func(int) string) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			b.WriteString(f(i))
+		}
+		return b.String()
+	}
 	cases := []struct {
 		name        string
 		small, huge string
 		statements  int64
 	}{
+		// 200 fields is what one selection set may hold (selection_limits.go);
+		// twenty aliased copies of it make 4,000 aliases.
 		{"aliased fields", `{ customers(first: 5) { nodes { ` + scalars(len(fields)) + ` } } }`,
-			`{ customers(first: 5) { nodes { ` + scalars(3000) + ` } } }`, 2},
-		{"aliased fields nested", `{ customers(first: 100) { nodes { contacts(first: 3) { nodes { customer { ` + scalars(len(fields)) + ` } } } } } }`,
-			`{ customers(first: 100) { nodes { contacts(first: 3) { nodes { customer { ` + scalars(2000) + ` } } } } } }`, 4},
+			`{ ` + repeat(20, func(i int) string { return fmt.Sprintf(`c%d: customers(first: 5) { nodes { %s } } `, i, scalars(200)) }) + ` }`, 2},
+		{"aliased fields nested", `{ customers(first: 10) { nodes { contacts(first: 3) { nodes { customer { ` + scalars(len(fields)) + ` } } } } } }`,
+			`{ customers(first: 10) { nodes { contacts(first: 3) { nodes { ` +
+				repeat(15, func(i int) string { return fmt.Sprintf(`c%d: customer { %s } `, i, scalars(200)) }) + ` } } } } }`, 4},
 		{"aliased connections", `{ ` + conns(1) + ` }`, `{ ` + conns(50) + ` }`, 4},
 	}
 	for _, c := range cases {
