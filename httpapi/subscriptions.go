@@ -175,7 +175,8 @@ func wsInit(ctx context.Context, res *resolvers.Resolver, o Options, p transport
 	slot, _ := ctx.Value(wsSlotKey{}).(*wsSlot)
 	conn := &live.Conn{KeyID: id.KeyID, Close: slot.closeWith}
 	unregister := res.Live.Register(conn)
-	go func() { <-ctx.Done(); unregister() }()
+	done := ctx.Done() // the connection's end (wsHandler cancels it)
+	go func() { <-done; unregister() }()
 	ctx = auth.WithIdentity(ctx, id)
 	ctx = live.WithConn(ctx, conn)
 	ctx = resolvers.WithLiveLoaders(ctx)
