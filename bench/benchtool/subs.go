@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -134,7 +135,7 @@ func subs(args []string) error {
 		}
 		return fmt.Sprintf("%.1f", float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds())/1000)
 	}
-	fmt.Printf("subscriptions %d, burst of %d updates (8 at a time)\n", n, writes)
+	fmt.Printf("subscriptions %d, burst of %d updates (%s at a time)\n", n, writes, cmp.Or(os.Getenv("CONCURRENCY"), "8"))
 	fmt.Printf("deliveries %d of %d in %.2fs\n", received.Load(), want, elapsed.Seconds())
 	fmt.Printf("commit→delivery ms: p50 %s, p99 %s, max %s\n", pct(.50), pct(.99), pct(1))
 	fmt.Printf("statements: the burst alone %d; with %d subscribers %d; fan-out %.2f per event\n",
@@ -151,11 +152,16 @@ func send(c *websocket.Conn, m any) {
 	c.Write(ctx, websocket.MessageText, b)
 }
 
-// burst renames the customer n times, 8 requests at a time.
+// burst renames the customer n times, $CONCURRENCY (default 8) requests at a
+// time.
 func burst(base, key, customer string, n int, tag string) {
 	var wg sync.WaitGroup
 	jobs := make(chan int)
-	for w := 0; w < 8; w++ {
+	workers := 8
+	if c, err := strconv.Atoi(os.Getenv("CONCURRENCY")); err == nil && c > 0 {
+		workers = c
+	}
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
