@@ -264,6 +264,15 @@ func (l *Level) Query(ctx context.Context, q Queryer, workspaceID string, asks [
 	defer rows.Close()
 	if into.cols == 0 {
 		into.cols = len(l.Columns)
+		// Room for the rows asked (bounded), so appending rarely grows.
+		rows := 0
+		for _, a := range asks {
+			rows += a.Limit
+		}
+		rows = min(max(rows, 16), 4096)
+		into.ask = make([]int32, 0, rows)
+		into.cells = make([]cell, 0, rows*into.cols)
+		into.buf = make([]byte, 0, rows*into.cols*16)
 	} else if into.cols != len(l.Columns) {
 		return fmt.Errorf("db: rows of %d columns cannot take %d", into.cols, len(l.Columns))
 	}
