@@ -71,6 +71,11 @@ const (
 	RelPrimary
 	// RelOnboarding: every row of onboarding key (phase transitions), newest first.
 	RelOnboarding
+	// RelGetID and RelGetDisplayID: the visible row whose id (display id) is
+	// the key, as a single read finds it: contacts and onboardings only while
+	// their customer is visible.
+	RelGetID
+	RelGetDisplayID
 )
 
 // Filter is a set of row filters a level applies.
@@ -146,11 +151,22 @@ func (l *Level) SQL() (string, error) {
 		b.WriteString(" AND t.deleted_at IS NULL")
 	}
 	order, limit := " ORDER BY t.created_at DESC", " LIMIT a.lim"
+	visibleCustomer := " AND EXISTS (SELECT 1 FROM customers p WHERE p.workspace_id = $1 AND p.id = t.customer_id AND p.deleted_at IS NULL)"
 	switch l.Rel {
 	case RelRoot:
 		if l.Table == TableOnboardings {
-			b.WriteString(" AND EXISTS (SELECT 1 FROM customers p WHERE p.workspace_id = $1 AND p.id = t.customer_id AND p.deleted_at IS NULL)")
+			b.WriteString(visibleCustomer)
 		}
+	case RelGetID, RelGetDisplayID:
+		if l.Rel == RelGetID {
+			b.WriteString(" AND t.id = a.k")
+		} else {
+			b.WriteString(" AND t.display_id = a.k::bigint")
+		}
+		if l.Table == TableContacts || l.Table == TableOnboardings {
+			b.WriteString(visibleCustomer)
+		}
+		order = ""
 	case RelCustomer:
 		b.WriteString(" AND t.customer_id = a.k")
 	case RelID:
