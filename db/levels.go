@@ -87,6 +87,11 @@ const (
 	FilterPhase                      // onboardings.phase = Ask.Phase
 	FilterState                      // onboardings.state = Ask.State
 	FilterWaiting                    // onboardings waiting on the customer
+	// FilterEither takes phase and state from every Ask, "" meaning any, and
+	// state "waiting" meaning waiting on the customer: one statement for
+	// asks filtered differently (pages of many parents, read by an index per
+	// parent, so the filter is applied to few rows).
+	FilterEither
 )
 
 // Level is the shape of one level statement.
@@ -139,7 +144,7 @@ func (l *Level) SQL() (string, error) {
 		bit  Filter
 		name string
 	}{{FilterStatus, "status"}, {FilterSlug, "slug"}, {FilterPhase, "phase"}, {FilterState, "state"}} {
-		if l.Filters&f.bit != 0 {
+		if l.Filters&f.bit != 0 || l.Filters&FilterEither != 0 && (f.bit == FilterPhase || f.bit == FilterState) {
 			params = append(params, f.name)
 			b.WriteString(", $" + strconv.Itoa(len(params)+1) + "::text[]")
 		}
@@ -188,7 +193,8 @@ func (l *Level) SQL() (string, error) {
 		bit  Filter
 		cond string
 	}{{FilterStatus, "t.status = a.status"}, {FilterSlug, "t.slug = a.slug"}, {FilterPhase, "t.phase = a.phase"},
-		{FilterState, "t.state = a.state"}, {FilterWaiting, "t.waiting_on_customer"}} {
+		{FilterState, "t.state = a.state"}, {FilterWaiting, "t.waiting_on_customer"},
+		{FilterEither, "(a.phase = '' OR t.phase = a.phase) AND CASE a.state WHEN '' THEN true WHEN 'waiting' THEN t.waiting_on_customer ELSE t.state = a.state END"}} {
 		if l.Filters&f.bit != 0 {
 			b.WriteString(" AND " + f.cond)
 		}
@@ -250,10 +256,10 @@ func (l *Level) Query(ctx context.Context, q Queryer, workspaceID string, asks [
 		if l.Filters&FilterSlug != 0 {
 			slug = append(slug, a.Slug)
 		}
-		if l.Filters&FilterPhase != 0 {
+		if l.Filters&(FilterPhase|FilterEither) != 0 {
 			phase = append(phase, a.Phase)
 		}
-		if l.Filters&FilterState != 0 {
+		if l.Filters&(FilterState|FilterEither) != 0 {
 			state = append(state, a.State)
 		}
 	}

@@ -505,6 +505,16 @@ func (p *plan) execute(ctx context.Context, q db.Queryer, workspaceID string, ar
 		var shapes []db.Filter
 		var askIDs = map[db.Filter][]int32{}
 		add := func(key string, a *askArgs) int32 {
+			if g.rel == db.RelCustomer && g.ent == OnboardingEntity {
+				// Pages of many parents: one statement whatever each
+				// filters (db.FilterEither).
+				b := *a
+				if b.filters&db.FilterWaiting != 0 {
+					b.state = "waiting"
+				}
+				b.filters = db.FilterEither
+				a = &b
+			}
 			k := askKey{key: key, limit: a.limit, filters: a.filters, status: a.status, slug: a.slug, phase: a.phase, state: a.state}
 			if a.before != nil {
 				k.before, k.hasBefore = *a.before, true
