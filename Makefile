@@ -2,7 +2,8 @@
 #   make run    install PostgreSQL's packages if missing, start the server with a demo workspace
 #   make test   go vet, gofmt check and the race-enabled test suite on a throwaway cluster
 #               (installs PostgreSQL's and Redis's packages if missing; lists skipped tests)
-#   make bench  issue 4's benchmark against PostGraphile and pgbench (bench/run.sh; DURATION=20s)
+#   make bench  issue 9's benchmark against PostGraphile 4 and 5 and plain rows (bench/run.sh;
+#               SCALE=1k or 100k, DURATION=20s)
 
 GO      ?= go
 BIN     := bin/pivotal
@@ -59,8 +60,9 @@ fuzz: postgres
 generate:
 	$(GO) tool gqlgen generate
 
+SCALE ?= 1k
 bench: postgres
-	bench/run.sh
+	SCALE=$(SCALE) bench/run.sh
 
 postgres:
 	@scripts/ensure-postgres.sh

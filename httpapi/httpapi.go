@@ -52,8 +52,12 @@ type Options struct {
 	RequestTimeout time.Duration
 }
 
-// New wires the whole HTTP surface over res.
+// New wires the whole HTTP surface over res. Events render their objects as
+// the REST API does: New gives res that renderer unless it has one.
 func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
+	if res.Resource == nil {
+		res.Resource = rest.Resource
+	}
 	internal := func(ctx context.Context, err error) *apperr.Error {
 		return res.Internal(ctx, err, httpmw.RequestIDFrom(ctx))
 	}

@@ -19,8 +19,12 @@ type Resolver struct {
 	// to create another; 0 means DefaultMaxAPIKeys. The operator's CLI is not
 	// bound by it.
 	MaxAPIKeys int
+	// Resource renders objects as REST resources for events' data.object
+	// (rest.Resource). Nil: mutations write no events (one-shot commands).
+	Resource ResourceRenderer
 
 	unavailable unavailableLog
+	plans       planCache
 }
 
 // New returns a Resolver over store.
