@@ -127,11 +127,13 @@ func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options)
 	docs := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(docs)
 	srv.SetParserTokenLimit(DefaultMaxTokens)
+	srv.SetValidationRulesFn(literalRules)
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	// Before gqlgen parses and validates: validation is quadratic in repeated keys.
 	srv.Use(selectionLimit{cache: docs, tokens: DefaultMaxTokens})
 	// Limits first: a refused operation is not charged to the key's rate limit.
+	srv.Use(&variableCoercion{})
 	srv.Use(depthLimit{limit: o.MaxDepth})
 	srv.Use(&costLimit{limit: o.MaxComplexity})
 	srv.Use(&rateCharge{})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -46,7 +47,7 @@ func TestListRowsMatchEncoder(t *testing.T) {
 	var customerIDs []string
 	for i, n := range names {
 		domain, plan := fmt.Sprintf("d%d.example", i), "p\"lan"
-		mrr, orders := 1<<40+i, 0
+		mrr, orders := math.MaxInt32-i, 0 // the most an Int (32-bit) holds
 		status := []model.CustomerStatus{model.CustomerStatusActive, model.CustomerStatusAtRisk}[i%2]
 		in := model.CreateCustomerInput{Name: n, Status: &status,
 			Metadata: gqltypes.JSON(fmt.Sprintf(`{"n": %d, "s":"x\"y\\u00e9\\n\u2028<>", "deep":{"a":[1, 2.5,-3e10,null,true]},"big":123456789012345678901234567890}`, i))}
