@@ -3,7 +3,8 @@
 #   make test   go vet, gofmt check and the race-enabled test suite on a throwaway cluster
 #               (installs PostgreSQL's, Redis's, Chromium's and Node's packages if missing;
 #               lists skipped tests)
-#   make bench  issue 4's benchmark against PostGraphile and pgbench (bench/run.sh; DURATION=20s)
+#   make bench  issue 9's benchmark against PostGraphile 4 and 5 and plain rows (bench/run.sh;
+#               SCALE=1k or 100k, DURATION=20s)
 
 GO      ?= go
 BIN     := bin/pivotal
@@ -60,8 +61,9 @@ fuzz: postgres
 generate:
 	$(GO) tool gqlgen generate
 
+SCALE ?= 1k
 bench: postgres
-	bench/run.sh
+	SCALE=$(SCALE) bench/run.sh
 
 postgres:
 	@scripts/ensure-postgres.sh

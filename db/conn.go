@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"database/sql/driver"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +36,50 @@ func WithStats(ctx context.Context) (context.Context, *Stats) {
 func StatsFrom(ctx context.Context) *Stats {
 	s, _ := ctx.Value(statsKey{}).(*Stats)
 	return s
+}
+
+// Statement is one statement a StatementLog saw: its text and arguments as
+// they reached the driver.
+type Statement struct {
+	Query string
+	Args  []any
+}
+
+// StatementLog records the statements run under one context (tests use it to
+// EXPLAIN what a request really ran).
+type StatementLog struct {
+	mu   sync.Mutex
+	list []Statement
+}
+
+// Statements returns what was recorded so far.
+func (l *StatementLog) Statements() []Statement {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.list)
+}
+
+type statementLogKey struct{}
+
+// WithStatementLog returns a context whose statements are recorded in the
+// returned log (transaction control is not).
+func WithStatementLog(ctx context.Context) (context.Context, *StatementLog) {
+	l := &StatementLog{}
+	return context.WithValue(ctx, statementLogKey{}, l), l
+}
+
+func logStatement(ctx context.Context, query string, args []driver.NamedValue) {
+	l, _ := ctx.Value(statementLogKey{}).(*StatementLog)
+	if l == nil {
+		return
+	}
+	st := Statement{Query: query, Args: make([]any, len(args))}
+	for i, a := range args {
+		st.Args[i] = a.Value
+	}
+	l.mu.Lock()
+	l.list = append(l.list, st)
+	l.mu.Unlock()
 }
 
 // Observer is told of every statement (for metrics).
@@ -76,6 +122,7 @@ func (c *countingConn) QueryContext(ctx context.Context, query string, args []dr
 	start := time.Now()
 	rows, err := c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
 	c.done(ctx, start, err)
+	logStatement(ctx, query, args)
 	return rows, err
 }
 
@@ -83,6 +130,7 @@ func (c *countingConn) ExecContext(ctx context.Context, query string, args []dri
 	start := time.Now()
 	res, err := c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
 	c.done(ctx, start, err)
+	logStatement(ctx, query, args)
 	return res, err
 }
 
@@ -103,19 +151,21 @@ func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver
 	if err != nil {
 		return nil, err
 	}
-	return &countingStmt{Stmt: st, conn: c}, nil
+	return &countingStmt{Stmt: st, conn: c, query: query}, nil
 }
 
 // countingStmt counts each execution of a prepared statement.
 type countingStmt struct {
 	driver.Stmt
-	conn *countingConn
+	conn  *countingConn
+	query string
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	start := time.Now()
 	rows, err := s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 	s.conn.done(ctx, start, err)
+	logStatement(ctx, s.query, args)
 	return rows, err
 }
 
@@ -123,6 +173,7 @@ func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue
 	start := time.Now()
 	res, err := s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 	s.conn.done(ctx, start, err)
+	logStatement(ctx, s.query, args)
 	return res, err
 }
 
