@@ -16,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"pivotal/apperr"
+	"pivotal/rest"
 )
 
 // GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/), as
@@ -77,8 +78,10 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 	oc, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		status := requestErrorStatus(errs, media)
-		if status == http.StatusMethodNotAllowed {
-			w.Header().Set("Allow", http.MethodPost)
+		for _, e := range errs {
+			if ae := apperr.From(e); ae != nil {
+				rest.SetErrorHeaders(w.Header(), ae) // Allow on a 405, Retry-After
+			}
 		}
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs)
 		writeGraphQLResponse(w, media, status, resp, media == mediaGraphQLResponse)
