@@ -13,7 +13,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/go-chi/chi/v5"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
@@ -121,9 +120,8 @@ func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options)
 		o.MaxDepth = DefaultMaxDepth
 	}
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res, Schema: servedSchema()}))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(overHTTP{})
+	srv.AddTransport(refuseOther{}) // last: whatever no transport before it takes
 	docs := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(docs)
 	srv.SetParserTokenLimit(DefaultMaxTokens)
@@ -132,7 +130,9 @@ func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options)
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	// Before gqlgen parses and validates: validation is quadratic in repeated keys.
 	srv.Use(selectionLimit{cache: docs, tokens: DefaultMaxTokens})
-	// Limits first: a refused operation is not charged to the key's rate limit.
+	// A mutation over GET is refused first, then the limits: a refused
+	// operation is not charged to the key's rate limit.
+	srv.Use(queriesOnlyOverGET{})
 	srv.Use(&variableCoercion{})
 	srv.Use(depthLimit{limit: o.MaxDepth})
 	srv.Use(&costLimit{limit: o.MaxComplexity})

@@ -29,7 +29,7 @@ var gqlCodes = map[apperr.Kind]string{
 	apperr.Unavailable:      "SERVICE_UNAVAILABLE",
 	apperr.TooLarge:         "BAD_USER_INPUT",
 	apperr.UnsupportedMedia: "BAD_USER_INPUT",
-	apperr.MethodNotAllowed: "BAD_REQUEST",
+	apperr.MethodNotAllowed: "METHOD_NOT_ALLOWED",
 }
 
 // GraphQLCode returns the extensions.code of kind.
