@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -193,5 +195,53 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("gave up waiting for %s", what)
 		}
+	}
+}
+
+// TestWebhooksStopOnSIGTERM: SIGTERM with a delivery hanging at the receiver
+// stops serve cleanly (status 0) once the shutdown grace is over, without
+// waiting for the 10-second delivery timeout; the delivery cut short is not
+// counted as a failed attempt but released, due again at once for the next
+// process.
+func TestWebhooksStopOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server binary")
+	}
+	dsn := dbtest.NewDatabase(t)
+	env := []string{"DATABASE_URL=" + dsn, "PIVOTAL_LOG_FORMAT=json", "PIVOTAL_WEBHOOK_ALLOW_PRIVATE=true",
+		"PIVOTAL_SHUTDOWN_GRACE=1s"}
+	var hits atomic.Int64
+	release := make(chan struct{})
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		<-release
+	}))
+	defer rc.Close()
+	defer close(release)
+	binCLI(t, env, "keys", "create", "--workspace", "term")
+	binCLI(t, env, "webhooks", "create", "--workspace", "term", "--url", rc.URL)
+	s := startServer(t, env)
+	s.waitReady(t)
+	waitUntil(t, "the ping to hang at the receiver", func() bool { return hits.Load() == 1 })
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if err := s.exit(t, 8*time.Second); err != nil {
+		t.Fatalf("serve exited with %v after SIGTERM:\n%s", err, s.logs())
+	}
+	store, err := db.Open(dsn, db.Options{MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var m struct {
+		Status   string `db:"status"`
+		Attempts int    `db:"attempts"`
+		Released bool   `db:"released"`
+	}
+	if err := store.GetContext(context.Background(), &m, `SELECT status, attempts,
+		lease_token IS NULL AND next_attempt_at <= now() AS released FROM webhook_messages`); err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != "pending" || m.Attempts != 0 || !m.Released {
+		t.Fatalf("the message cut short by SIGTERM: %+v; want pending, no attempt, released", m)
 	}
 }
