@@ -7,6 +7,9 @@
 //	benchtool pgscript LOG OFFSET  print, as a pgbench script, the statements PostgreSQL
 //	                               logged (log_statement = all) after byte OFFSET of LOG,
 //	                               with their logged parameters inlined as literals
+//	benchtool interleave N NAME=URL=KEY...
+//	                               POST /api/v1/customers N times to each server in turn,
+//	                               print each one's p50 and p90 (bench/outbox.sh)
 package main
 
 import (
@@ -27,13 +30,15 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool cluster DIR | benchtool pgscript LOG OFFSET")
+		fmt.Fprintln(os.Stderr, "usage: benchtool cluster DIR | benchtool pgscript LOG OFFSET | benchtool interleave N NAME=URL=KEY...")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "cluster":
 		err = cluster(os.Args[2])
+	case "interleave":
+		err = interleave(os.Args[2:], os.Stdout)
 	case "pgscript":
 		if len(os.Args) != 4 {
 			err = fmt.Errorf("pgscript: want LOG OFFSET")
