@@ -15,13 +15,14 @@ import (
 // onboardings (the benchmark's data set) and prints a fresh key for it.
 func seedCommand(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	var c config
-	fs := newFlagSet("seed", "--workspace SLUG [--customers 1000] [--contacts 5] [--onboardings 3] [--key-tier unlimited]",
+	fs := newFlagSet("seed", "--workspace SLUG [--customers 1000] [--contacts 5] [--onboardings 3] [--dense] [--key-tier unlimited]",
 		"Bulk-loads workspace SLUG (created if it does not exist) with synthetic customers, contacts\n"+
 			"and onboardings, as the benchmark uses them, and prints a new key for it on stdout.", stdout)
 	ws := fs.String("workspace", "", "workspace `SLUG`; created if it does not exist (required)")
 	customers := fs.Int("customers", 1000, "customers to add (1–1000000)")
 	contacts := fs.Int("contacts", 5, "contacts per customer (0–100); the first is the primary")
 	onboardings := fs.Int("onboardings", 3, "onboardings per customer (0–100)")
+	dense := fs.Bool("dense", false, "spread every status, state and phase evenly (without it a few are sparse: 0.1 % of rows or fewer)")
 	tier := fs.String("key-tier", "unlimited", "rate-limit `TIER` of the printed key: standard, paid or unlimited")
 	printKey := fs.Bool("key", true, "create a key named \"seed\" for the workspace and print it on stdout")
 	oneShotFlags(fs, &c)
@@ -60,7 +61,7 @@ func seedCommand(ctx context.Context, args []string, stdout io.Writer, log *slog
 		}
 		began := time.Now()
 		n, err := db.Seed(ctx, store, w.ID, db.SeedSpec{
-			Customers: *customers, ContactsPer: *contacts, OnboardingsPer: *onboardings, Actor: "API: seed",
+			Customers: *customers, ContactsPer: *contacts, OnboardingsPer: *onboardings, Dense: *dense, Actor: "API: seed",
 		})
 		if err != nil {
 			return fmt.Errorf("seed: %w", err)

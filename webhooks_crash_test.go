@@ -209,7 +209,7 @@ func TestWebhooksStopOnSIGTERM(t *testing.T) {
 	}
 	dsn := dbtest.NewDatabase(t)
 	env := []string{"DATABASE_URL=" + dsn, "PIVOTAL_LOG_FORMAT=json", "PIVOTAL_WEBHOOK_ALLOW_PRIVATE=true",
-		"PIVOTAL_SHUTDOWN_GRACE=1s"}
+		"PIVOTAL_SHUTDOWN_GRACE=1s", "PIVOTAL_SHUTDOWN_DRAIN=0s"}
 	var hits atomic.Int64
 	release := make(chan struct{})
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"database/sql/driver"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,10 +16,15 @@ import (
 type Stats struct {
 	statements atomic.Int64
 	nanos      atomic.Int64
+	text       atomic.Int64
 }
 
 // Statements is the number of statements run so far.
 func (s *Stats) Statements() int64 { return s.statements.Load() }
+
+// SQLBytes is the length of those statements' text (a prepared statement's
+// text counted at each execution), arguments not included.
+func (s *Stats) SQLBytes() int64 { return s.text.Load() }
 
 // Duration is the time spent waiting for those statements.
 func (s *Stats) Duration() time.Duration { return time.Duration(s.nanos.Load()) }
@@ -34,6 +41,50 @@ func WithStats(ctx context.Context) (context.Context, *Stats) {
 func StatsFrom(ctx context.Context) *Stats {
 	s, _ := ctx.Value(statsKey{}).(*Stats)
 	return s
+}
+
+// Statement is one statement a StatementLog saw: its text and arguments as
+// they reached the driver.
+type Statement struct {
+	Query string
+	Args  []any
+}
+
+// StatementLog records the statements run under one context (tests use it to
+// EXPLAIN what a request really ran).
+type StatementLog struct {
+	mu   sync.Mutex
+	list []Statement
+}
+
+// Statements returns what was recorded so far.
+func (l *StatementLog) Statements() []Statement {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.list)
+}
+
+type statementLogKey struct{}
+
+// WithStatementLog returns a context whose statements are recorded in the
+// returned log (transaction control is not).
+func WithStatementLog(ctx context.Context) (context.Context, *StatementLog) {
+	l := &StatementLog{}
+	return context.WithValue(ctx, statementLogKey{}, l), l
+}
+
+func logStatement(ctx context.Context, query string, args []driver.NamedValue) {
+	l, _ := ctx.Value(statementLogKey{}).(*StatementLog)
+	if l == nil {
+		return
+	}
+	st := Statement{Query: query, Args: make([]any, len(args))}
+	for i, a := range args {
+		st.Args[i] = a.Value
+	}
+	l.mu.Lock()
+	l.list = append(l.list, st)
+	l.mu.Unlock()
 }
 
 // Observer is told of every statement (for metrics).
@@ -61,11 +112,12 @@ type countingConn struct {
 	observe Observer
 }
 
-func (c *countingConn) done(ctx context.Context, start time.Time, err error) {
+func (c *countingConn) done(ctx context.Context, start time.Time, err error, text int) {
 	d := time.Since(start)
 	if s := StatsFrom(ctx); s != nil {
 		s.statements.Add(1)
 		s.nanos.Add(int64(d))
+		s.text.Add(int64(text))
 	}
 	if c.observe != nil {
 		c.observe(ctx, d, err)
@@ -75,21 +127,23 @@ func (c *countingConn) done(ctx context.Context, start time.Time, err error) {
 func (c *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	start := time.Now()
 	rows, err := c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
-	c.done(ctx, start, err)
+	c.done(ctx, start, err, len(query))
+	logStatement(ctx, query, args)
 	return rows, err
 }
 
 func (c *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	start := time.Now()
 	res, err := c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
-	c.done(ctx, start, err)
+	c.done(ctx, start, err, len(query))
+	logStatement(ctx, query, args)
 	return res, err
 }
 
 func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	start := time.Now()
 	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
-	c.done(ctx, start, err)
+	c.done(ctx, start, err, len("BEGIN"))
 	if err != nil {
 		return nil, err
 	}
@@ -103,26 +157,29 @@ func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver
 	if err != nil {
 		return nil, err
 	}
-	return &countingStmt{Stmt: st, conn: c}, nil
+	return &countingStmt{Stmt: st, conn: c, query: query}, nil
 }
 
 // countingStmt counts each execution of a prepared statement.
 type countingStmt struct {
 	driver.Stmt
-	conn *countingConn
+	conn  *countingConn
+	query string
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	start := time.Now()
 	rows, err := s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
-	s.conn.done(ctx, start, err)
+	s.conn.done(ctx, start, err, len(s.query))
+	logStatement(ctx, s.query, args)
 	return rows, err
 }
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	start := time.Now()
 	res, err := s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
-	s.conn.done(ctx, start, err)
+	s.conn.done(ctx, start, err, len(s.query))
+	logStatement(ctx, s.query, args)
 	return res, err
 }
 
@@ -168,14 +225,14 @@ type countingTx struct {
 func (t *countingTx) Commit() error {
 	start := time.Now()
 	err := t.Tx.Commit()
-	t.conn.done(t.ctx, start, err)
+	t.conn.done(t.ctx, start, err, len("COMMIT"))
 	return err
 }
 
 func (t *countingTx) Rollback() error {
 	start := time.Now()
 	err := t.Tx.Rollback()
-	t.conn.done(t.ctx, start, err)
+	t.conn.done(t.ctx, start, err, len("ROLLBACK"))
 	return err
 }
 

@@ -1945,8 +1945,13 @@ type Mutation {
   updateOnboarding(id: ID!, input: UpdateOnboardingInput!): UpdateOnboardingPayload
   deleteOnboarding(id: ID!): DeletePayload
 
-  "Creates a key in the caller's workspace with the caller's rate-limit tier."
-  createApiKey(name: String!, test: Boolean = false): CreateApiKeyPayload
+  """
+  Creates a key in the caller's workspace with the caller's rate-limit tier. test:
+  whether it is a test key; omitted, the caller's mode. A test key creates only
+  test keys. A workspace holds at most PIVOTAL_MAX_API_KEYS active keys (100 by
+  default); past that, api_key_limit_reached (CONFLICT). Costs 1,000.
+  """
+  createApiKey(name: String!, test: Boolean): CreateApiKeyPayload
   "Revokes a key of the caller's workspace (id, visible prefix or full key). Effective on the next request."
   revokeApiKey(id: ID!): RevokeApiKeyPayload
 }

@@ -119,7 +119,7 @@ func isMutation(ctx context.Context, body []byte, apq graphql.Cache[string]) boo
 		return false
 	}
 	for _, name := range secretBearing {
-		if selects(doc, op.SelectionSet, name, 0) {
+		if selects(doc, op.SelectionSet, name, map[string]bool{}) {
 			return false
 		}
 	}
@@ -130,11 +130,9 @@ func isMutation(ctx context.Context, body []byte, apq graphql.Cache[string]) boo
 var secretBearing = []string{"createApiKey", "createWebhookEndpoint", "rotateWebhookSecret"}
 
 // selects reports whether set selects the field name at its top level,
-// directly or through fragments.
-func selects(doc *ast.QueryDocument, set ast.SelectionSet, name string, depth int) bool {
-	if depth > 10 { // fragment cycles are invalid; gqlgen refuses them
-		return false
-	}
+// directly or through fragments, however deeply they nest. Each fragment is
+// looked into once (seen), so fragment cycles, which validation refuses, end.
+func selects(doc *ast.QueryDocument, set ast.SelectionSet, name string, seen map[string]bool) bool {
 	for _, s := range set {
 		switch s := s.(type) {
 		case *ast.Field:
@@ -142,11 +140,15 @@ func selects(doc *ast.QueryDocument, set ast.SelectionSet, name string, depth in
 				return true
 			}
 		case *ast.InlineFragment:
-			if selects(doc, s.SelectionSet, name, depth+1) {
+			if selects(doc, s.SelectionSet, name, seen) {
 				return true
 			}
 		case *ast.FragmentSpread:
-			if f := doc.Fragments.ForName(s.Name); f != nil && selects(doc, f.SelectionSet, name, depth+1) {
+			if seen[s.Name] {
+				continue
+			}
+			seen[s.Name] = true
+			if f := doc.Fragments.ForName(s.Name); f != nil && selects(doc, f.SelectionSet, name, seen) {
 				return true
 			}
 		}

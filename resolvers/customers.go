@@ -111,31 +111,6 @@ func customerListQuery(ctx context.Context, f CustomerFilter, a ListArgs) (strin
 	return who.WorkspaceID, db.CustomerFilter{Status: ptrEnumToREST(f.Status), Slug: f.Slug, Page: a.page()}, nil
 }
 
-// CustomersListJSON is FindCustomers as the store renders it: the REST list
-// envelope, ready to send. ok is false when the page holds a character the
-// store does not escape as rest's encoder does (U+2028, U+2029); the caller
-// then renders FindCustomers itself. Errors are FindCustomers'.
-func (r *Resolver) CustomersListJSON(ctx context.Context, f CustomerFilter, a ListArgs) (page []byte, ok bool, err error) {
-	ws, filter, err := customerListQuery(ctx, f, a)
-	if err != nil {
-		return nil, false, err
-	}
-	page, err = db.CustomersListJSON(ctx, r.DB, ws, filter)
-	if err != nil {
-		return nil, false, invalidValue(err)
-	}
-	if bytes.Contains(page, lineSeparator) || bytes.Contains(page, paragraphSeparator) {
-		return nil, false, nil
-	}
-	return page, true, nil
-}
-
-// encoding/json always escapes these two; PostgreSQL never does.
-var (
-	lineSeparator      = []byte("\u2028")
-	paragraphSeparator = []byte("\u2029")
-)
-
 // CustomerConnection renders a page as a Relay connection.
 func CustomerConnection(p *CustomerPage) *model.CustomerConnection {
 	conn := &model.CustomerConnection{

@@ -136,7 +136,7 @@ func (r *mutationResolver) DeleteOnboarding(ctx context.Context, id string) (*mo
 
 // CreateAPIKey is the resolver for the createApiKey field.
 func (r *mutationResolver) CreateAPIKey(ctx context.Context, name string, test *bool) (*model.CreateAPIKeyPayload, error) {
-	k, err := r.Resolver.CreateAPIKey(ctx, name, test != nil && *test)
+	k, err := r.Resolver.CreateAPIKey(ctx, name, test)
 	if err != nil {
 		return nil, err
 	}

@@ -333,11 +333,11 @@ func (r *Resolver) FindWebhookEndpoint(ctx context.Context, id string) (*model.W
 }
 
 // Opaque cursors of the webhook lists: a kind letter and a key.
-func keyCursor(kind, key string) string {
+func listCursor(kind, key string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + key))
 }
 
-func parseKeyCursor(kind string, after *string) (string, error) {
+func parseListCursor(kind string, after *string) (string, error) {
 	if after == nil {
 		return "", nil
 	}
@@ -354,10 +354,10 @@ func pageSize(first *int) (int, error) {
 	return a.Limit, err
 }
 
-func keyPageInfo(keys []string, hasMore bool, kind string) *model.PageInfo {
+func listPageInfo(keys []string, hasMore bool, kind string) *model.PageInfo {
 	pi := &model.PageInfo{HasNextPage: hasMore}
 	if len(keys) > 0 {
-		start, end := keyCursor(kind, keys[0]), keyCursor(kind, keys[len(keys)-1])
+		start, end := listCursor(kind, keys[0]), listCursor(kind, keys[len(keys)-1])
 		pi.StartCursor, pi.EndCursor = &start, &end
 	}
 	return pi
@@ -373,7 +373,7 @@ func (r *Resolver) WebhookEndpoints(ctx context.Context, first *int, after *stri
 	if err != nil {
 		return nil, err
 	}
-	afterID, err := parseKeyCursor("ep", after)
+	afterID, err := parseListCursor("ep", after)
 	if err != nil {
 		return nil, err
 	}
@@ -390,10 +390,10 @@ func (r *Resolver) WebhookEndpoints(ctx context.Context, first *int, after *stri
 	for i := range eps {
 		ep := toEndpoint(&eps[i])
 		keys[i] = ep.ID
-		conn.Edges = append(conn.Edges, model.WebhookEndpointEdge{Cursor: keyCursor("ep", ep.ID), Node: ep})
+		conn.Edges = append(conn.Edges, model.WebhookEndpointEdge{Cursor: listCursor("ep", ep.ID), Node: ep})
 		conn.Nodes = append(conn.Nodes, *ep)
 	}
-	conn.PageInfo = keyPageInfo(keys, hasMore, "ep")
+	conn.PageInfo = listPageInfo(keys, hasMore, "ep")
 	return conn, nil
 }
 
@@ -408,7 +408,7 @@ func (r *Resolver) WebhookMessages(ctx context.Context, endpointID string, statu
 	if err != nil {
 		return nil, err
 	}
-	afterID, err := parseKeyCursor("msg", after)
+	afterID, err := parseListCursor("msg", after)
 	if err != nil {
 		return nil, err
 	}
@@ -446,10 +446,10 @@ func (r *Resolver) WebhookMessages(ctx context.Context, endpointID string, statu
 	conn := &model.WebhookMessageConnection{Edges: []model.WebhookMessageEdge{}, Nodes: []model.WebhookMessage{}}
 	for i := range ms {
 		m := toMessage(&ms[i], byMsg[ms[i].ID])
-		conn.Edges = append(conn.Edges, model.WebhookMessageEdge{Cursor: keyCursor("msg", m.ID), Node: m})
+		conn.Edges = append(conn.Edges, model.WebhookMessageEdge{Cursor: listCursor("msg", m.ID), Node: m})
 		conn.Nodes = append(conn.Nodes, *m)
 	}
-	conn.PageInfo = keyPageInfo(ids, hasMore, "msg")
+	conn.PageInfo = listPageInfo(ids, hasMore, "msg")
 	return conn, nil
 }
 
@@ -463,7 +463,7 @@ func (r *Resolver) Events(ctx context.Context, first *int, after *string, types 
 	if err != nil {
 		return nil, err
 	}
-	afterSeq, err := parseKeyCursor("ev", after)
+	afterSeq, err := parseListCursor("ev", after)
 	if err != nil {
 		return nil, err
 	}
@@ -489,10 +489,10 @@ func (r *Resolver) Events(ctx context.Context, first *int, after *string, types 
 			return nil, err
 		}
 		keys[i] = strconv.FormatInt(evs[i].Seq, 10)
-		conn.Edges = append(conn.Edges, model.EventEdge{Cursor: keyCursor("ev", keys[i]), Node: ev})
+		conn.Edges = append(conn.Edges, model.EventEdge{Cursor: listCursor("ev", keys[i]), Node: ev})
 		conn.Nodes = append(conn.Nodes, *ev)
 	}
-	conn.PageInfo = keyPageInfo(keys, hasMore, "ev")
+	conn.PageInfo = listPageInfo(keys, hasMore, "ev")
 	return conn, nil
 }
 

@@ -1,12 +1,17 @@
 // Command benchtool holds the parts of bench/run.sh that are easier in Go:
 //
-//	benchtool cluster DIR          start a throwaway PostgreSQL in DIR (unix socket only),
-//	                               create database "pivotal", print shell variables
-//	                               (PGHOST, PGPORT, PGUSER, PGDATABASE, DATABASE_URL, PGLOG)
-//	                               and keep it running until SIGINT or SIGTERM
-//	benchtool pgscript LOG OFFSET  print, as a pgbench script, the statements PostgreSQL
-//	                               logged (log_statement = all) after byte OFFSET of LOG,
-//	                               with their logged parameters inlined as literals
+//	benchtool cluster DIR          start a throwaway PostgreSQL in DIR (unix socket only)
+//	                               with pg_stat_statements preloaded (track_planning on),
+//	                               create database "pivotal" and the extension in it, print
+//	                               shell variables (PGHOST, PGPORT, PGUSER, PGDATABASE,
+//	                               DATABASE_URL, PGLOG) and keep it running until SIGINT
+//	                               or SIGTERM
+//	benchtool dbtime N URL [BODY]  send N requests one after another (GET, or POST of the
+//	                               JSON file BODY; $KEY is the bearer key, if set) and
+//	                               print the database time per request from
+//	                               pg_stat_statements (exec + plan, ms), the statements
+//	                               per request, the same time from each statement's
+//	                               fastest run (ms), and the requests' mean latency (ms)
 //	benchtool interleave N NAME=URL=KEY...
 //	                               POST /api/v1/customers N times to each server in turn,
 //	                               print each one's p50 and p90 (bench/outbox.sh)
@@ -15,12 +20,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -30,7 +33,7 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool cluster DIR | benchtool pgscript LOG OFFSET | benchtool interleave N NAME=URL=KEY...")
+		fmt.Fprintln(os.Stderr, "usage: benchtool cluster DIR | benchtool dbtime N URL [BODY] | benchtool interleave N NAME=URL=KEY...")
 		os.Exit(2)
 	}
 	var err error
@@ -39,12 +42,12 @@ func main() {
 		err = cluster(os.Args[2])
 	case "interleave":
 		err = interleave(os.Args[2:], os.Stdout)
-	case "pgscript":
-		if len(os.Args) != 4 {
-			err = fmt.Errorf("pgscript: want LOG OFFSET")
+	case "dbtime":
+		if len(os.Args) != 4 && len(os.Args) != 5 {
+			err = fmt.Errorf("dbtime: want N URL [BODY]")
 			break
 		}
-		err = pgscript(os.Args[2], os.Args[3], os.Stdout)
+		err = dbtime(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -65,13 +68,29 @@ func cluster(dir string) error {
 	if err != nil {
 		return err
 	}
-	defer c.Stop()
-	admin, err := db.Open(c.URL("postgres"), db.Options{MaxOpenConns: 1})
+	// pg_stat_statements must be preloaded: set it (ALTER SYSTEM outlives the
+	// restart, pivotal.conf does not hold these) and start again. The buffers
+	// hold the 100,000-customer data set; a large max_wal_size keeps the seed
+	// free of checkpoints.
+	err = execAll(ctx, c.URL("postgres"),
+		`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`,
+		`ALTER SYSTEM SET shared_buffers = '512MB'`,
+		`ALTER SYSTEM SET max_wal_size = '8GB'`,
+		`CREATE DATABASE pivotal`)
+	if err == nil {
+		err = c.Stop()
+	}
 	if err != nil {
+		c.Stop()
 		return err
 	}
-	_, err = admin.ExecContext(ctx, `CREATE DATABASE pivotal`)
-	admin.Close()
+	if c, err = localpg.StartThrowawayCluster(ctx, dir, log); err != nil {
+		return err
+	}
+	defer c.Stop()
+	// The module's own settings exist only once it is loaded.
+	err = execAll(ctx, c.URL("pivotal"), `CREATE EXTENSION pg_stat_statements`,
+		`ALTER SYSTEM SET pg_stat_statements.track_planning = on`, `SELECT pg_reload_conf()`)
 	if err != nil {
 		return err
 	}
@@ -88,30 +107,17 @@ func cluster(dir string) error {
 	return nil
 }
 
-// pgscript turns the log_statement lines after offset into a pgbench script.
-func pgscript(logPath, offset string, w io.Writer) error {
-	off, err := strconv.ParseInt(offset, 10, 64)
+// execAll runs each statement on one connection to dsn.
+func execAll(ctx context.Context, dsn string, stmts ...string) error {
+	conn, err := db.Open(dsn, db.Options{MaxOpenConns: 1})
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(logPath)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if _, err := f.Seek(off, io.SeekStart); err != nil {
-		return err
-	}
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return err
-	}
-	stmts := parseStatementLog(string(b))
-	if len(stmts) == 0 {
-		return fmt.Errorf("no statements logged after offset %d of %s", off, logPath)
-	}
+	defer conn.Close()
 	for _, s := range stmts {
-		fmt.Fprintln(w, s+";")
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
 	}
 	return nil
 }
