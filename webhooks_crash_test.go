@@ -245,3 +245,46 @@ func TestWebhooksStopOnSIGTERM(t *testing.T) {
 		t.Fatalf("the message cut short by SIGTERM: %+v; want pending, no attempt, released", m)
 	}
 }
+
+// TestWebhooksTwoInstances: two serve processes on one database share the
+// deliveries of writes made through both: every event arrives once, none
+// twice (normal operation, no crash).
+func TestWebhooksTwoInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server binary")
+	}
+	env := []string{"DATABASE_URL=" + dbtest.NewDatabase(t), "PIVOTAL_WEBHOOK_ALLOW_PRIVATE=true"}
+	key := binCLI(t, env, "keys", "create", "--workspace", "pair", "--tier", "unlimited")
+	var mu sync.Mutex
+	seen := map[string]int{}
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Header.Get("svix-id")]++
+		mu.Unlock()
+	}))
+	defer rc.Close()
+	binCLI(t, env, "webhooks", "create", "--workspace", "pair", "--url", rc.URL, "--events", "customer.created")
+	a, b := startInstance(t, "A", env), startInstance(t, "B", env)
+	const n = 100
+	for i := 0; i < n; i++ {
+		in := a
+		if i%2 == 1 {
+			in = b
+		}
+		if r := in.do(t, "POST", "/api/v1/customers", key, fmt.Sprintf(`{"name":"Pair %d"}`, i)); r.status != 201 {
+			t.Fatalf("%s: %d %s", in.name, r.status, r.body)
+		}
+	}
+	waitUntil(t, "every message delivered", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == n+1 // and the ping
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("message %s delivered %d times", id, c)
+		}
+	}
+}
