@@ -56,6 +56,9 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 	if res.Resource == nil {
 		res.Resource = rest.Resource
 	}
+	if res.ReadResource == nil {
+		res.ReadResource = rest.ReadResource
+	}
 	internal := func(ctx context.Context, err error) *apperr.Error {
 		return res.Internal(ctx, err, httpmw.RequestIDFrom(ctx))
 	}
