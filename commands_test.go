@@ -62,7 +62,7 @@ func TestHelpOfEveryCommand(t *testing.T) {
 		if r.status != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, tc.first) || strings.Contains(r.stdout, tc.notContain) {
 			t.Errorf("pivotal %s: status %d, stderr %q, stdout:\n%s", strings.Join(tc.args, " "), r.status, r.stderr, r.stdout)
 		}
-		if n := strings.Count(r.stdout, "\n"); n > 40 {
+		if n := strings.Count(r.stdout, "\n"); n > 48 {
 			t.Errorf("pivotal %s: %d lines of help", strings.Join(tc.args, " "), n)
 		}
 	}

@@ -22,7 +22,7 @@ var commandLines = [][]string{{"serve"}, {"keys", "create"}, {"keys", "list"}, {
 // environment variable, on purpose.
 var perInvocation = map[string]bool{
 	"workspace": true, "name": true, "test": true, "tier": true, "verbose": true,
-	"customers": true, "contacts": true, "onboardings": true, "key-tier": true, "key": true,
+	"customers": true, "contacts": true, "onboardings": true, "dense": true, "key-tier": true, "key": true,
 }
 
 func helpOf(t *testing.T, args ...string) string {

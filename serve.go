@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,6 +21,8 @@ import (
 	"pivotal/metrics"
 	"pivotal/ratelimit"
 	"pivotal/resolvers"
+	"pivotal/rest"
+	"pivotal/webhooks"
 )
 
 // Garbage-collector defaults for serving. The server keeps little alive
@@ -133,6 +136,9 @@ wait:
 	if booting {
 		<-bootDone
 	}
+	if be.stopWebhooks != nil {
+		be.stopWebhooks(sctx)
+	}
 	be.close(log)
 	if fault == nil {
 		log.Info("stopped cleanly")
@@ -165,6 +171,9 @@ type backend struct {
 	stopJanitor func()
 	// unregisterDB stops exporting the pool's statistics.
 	unregisterDB func()
+	// stopWebhooks stops claiming deliveries and waits for those under way
+	// until grace ends, then cuts them short (they are released for retry).
+	stopWebhooks func(grace context.Context)
 }
 
 // boot starts the embedded cluster (if no URL), waits for the database with
@@ -202,6 +211,7 @@ func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter
 	}
 	res := resolvers.New(store, log)
 	res.Hooks.IdempotentReplay = metrics.IdempotentReplays.Inc
+	res.Resource = rest.Resource
 	var uiHeaders map[string]string
 	if c.Demo {
 		if uiHeaders, err = startDemo(ctx, res, c.DataDir, c.Addr, b.addr, b.stdout, log); err != nil {
@@ -215,10 +225,48 @@ func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter
 		res.RunIdempotencyJanitor(janitorCtx, 10*time.Minute)
 	}()
 	b.stopJanitor = func() { cancelJanitor(); <-janitorDone }
+	if err := b.startWebhooks(ctx, c, url, log); err != nil {
+		return err
+	}
 	gate.Ready(httpapi.New(res, log, httpapi.Options{GraphiQLHeaders: uiHeaders,
 		Observe: metrics.ObserveHTTP, RequestTimeout: c.RequestTimeout,
 		Limiter: limiter, CORSOrigins: splitList(c.CORSOrigins), MaxComplexity: c.MaxComplexity}))
 	log.Info("database ready; serving the API")
+	return nil
+}
+
+// startWebhooks runs the dispatcher and the retention job on a small pool of
+// their own, so that deliveries never take connections from the API.
+func (b *backend) startWebhooks(ctx context.Context, c config, url string, log *slog.Logger) error {
+	pool, err := db.Open(url, db.Options{MaxOpenConns: 4, Observe: metrics.ObserveSQL})
+	if err != nil {
+		return err
+	}
+	d := &webhooks.Dispatcher{DB: pool, Log: log, AllowPrivate: c.Webhooks.AllowPrivate || c.Demo,
+		Timeout: c.Webhooks.Timeout, TimeScale: c.Webhooks.TimeScale,
+		Hooks: webhooks.Hooks{Attempt: metrics.ObserveWebhookAttempt, Pending: metrics.ObserveWebhookPending}}
+	runCtx, stopRun := context.WithCancel(ctx)
+	cut, cutShort := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); webhooks.RunRetention(runCtx, pool, log, time.Hour) }()
+		d.Run(runCtx, cut)
+		wg.Wait()
+	}()
+	b.stopWebhooks = func(grace context.Context) {
+		stopRun()
+		select {
+		case <-done:
+		case <-grace.Done():
+			cutShort()
+			<-done
+		}
+		cutShort()
+		pool.Close()
+	}
 	return nil
 }
 

@@ -84,7 +84,8 @@ func RevokeKey(ctx context.Context, q Queryer, workspaceID, idOrPrefix string, h
 	return ks, classify(err)
 }
 
-// MatchKeys returns the keys RevokeKey would revoke, without revoking.
+// MatchKeys returns the keys RevokeKey would revoke, without revoking. Callers
+// holding a full key pass an empty idOrPrefix and its hash, never the key.
 func MatchKeys(ctx context.Context, q Queryer, workspaceID, idOrPrefix string, hash []byte) ([]APIKey, error) {
 	var ks []APIKey
 	err := q.SelectContext(ctx, &ks, `SELECT `+apiKeyColumns+` FROM api_keys k

@@ -147,14 +147,14 @@ func UpdateContact(ctx context.Context, q Queryer, k *Contact) error {
 }
 
 // DemotePrimaryContacts clears is_primary on the customer's non-deleted
-// contacts other than keepID (which may be empty) and returns the ids of the
-// contacts it changed. Callers hold the customer's row lock, so that concurrent
+// contacts other than keepID (which may be empty) and returns the contacts it
+// changed, as they are now. Callers hold the customer's row lock, so that concurrent
 // promotions take turns; contacts_primary is the backstop.
-func DemotePrimaryContacts(ctx context.Context, q Queryer, workspaceID, customerID, keepID string) ([]string, error) {
-	var ids []string
-	err := q.SelectContext(ctx, &ids, `UPDATE contacts SET is_primary = false,
+func DemotePrimaryContacts(ctx context.Context, q Queryer, workspaceID, customerID, keepID string) ([]Contact, error) {
+	var ks []Contact
+	err := q.SelectContext(ctx, &ks, `UPDATE contacts k SET is_primary = false,
 		updated_at = greatest(date_trunc('microseconds', clock_timestamp()), updated_at + interval '1 microsecond')
 		WHERE workspace_id = $1 AND customer_id = $2 AND is_primary AND deleted_at IS NULL AND id <> $3
-		RETURNING id`, workspaceID, customerID, keepID)
-	return ids, classify(err)
+		RETURNING `+contactColumns, workspaceID, customerID, keepID)
+	return ks, classify(err)
 }

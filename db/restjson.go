@@ -48,3 +48,8 @@ func CustomersListJSON(ctx context.Context, q Queryer, workspaceID string, f Cus
 		b.args...).Scan(&out)
 	return out, classify(err)
 }
+
+// tsExpr prints a timestamp as 2026-05-26T17:21:09.412000Z (NULL stays NULL).
+func tsExpr(col string) string {
+	return `to_char(` + col + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS.US"Z"')`
+}

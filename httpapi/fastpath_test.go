@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -35,8 +36,18 @@ type fpReq struct {
 // log counts them.
 func (e *env) fpServe(t testing.TB, fast bool, key string, q fpReq) (response, int64) {
 	t.Helper()
+	r, n, _ := e.fpServePath(t, fast, key, q, Options{})
+	return r, n
+}
+
+// fpServePath is fpServe with options, also returning which path answered
+// (the access log's read_path: "plan", "executor", or "" with the fast path
+// off).
+func (e *env) fpServePath(t testing.TB, fast bool, key string, q fpReq, o Options) (response, int64, string) {
+	t.Helper()
 	var logged lockedBuffer
-	h := New(e.res, slog.New(slog.NewJSONHandler(&logged, nil)), Options{DisableFastPath: !fast})
+	o.DisableFastPath = !fast
+	h := New(e.res, slog.New(slog.NewJSONHandler(io.MultiWriter(&logged, logSink), nil)), o)
 	var r *http.Request
 	if q.get {
 		v := url.Values{"query": {q.query}}
@@ -68,33 +79,43 @@ func (e *env) fpServe(t testing.TB, fast bool, key string, q fpReq) (response, i
 		var entry struct {
 			Msg        string `json:"msg"`
 			Statements *int64 `json:"sql_statements"`
+			ReadPath   string `json:"read_path"`
 		}
 		if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "request" && entry.Statements != nil {
-			return res, *entry.Statements
+			return res, *entry.Statements, entry.ReadPath
 		}
 	}
 	t.Fatalf("no access log line with sql_statements in %s", logged.String())
-	return res, 0
+	return res, 0, ""
 }
 
 // fpSame fails unless the two responses have the same status, content type and
 // body (compacted, errors in a canonical order: see fpNormal).
 func fpSame(t testing.TB, slow, fast response) {
 	t.Helper()
+	if msg := fpDiff(t, slow, fast); msg != "" {
+		t.Error(msg)
+	}
+}
+
+// fpDiff describes how the two responses differ ("" when they do not).
+func fpDiff(t testing.TB, slow, fast response) string {
+	t.Helper()
+	var msg string
 	if slow.Status != fast.Status || slow.Header.Get("Content-Type") != fast.Header.Get("Content-Type") {
-		t.Errorf("executor: %d %q, fast path: %d %q", slow.Status, slow.Header.Get("Content-Type"),
+		msg = fmt.Sprintf("executor: %d %q, fast path: %d %q\n", slow.Status, slow.Header.Get("Content-Type"),
 			fast.Status, fast.Header.Get("Content-Type"))
 	}
 	x, y := fpNormal(t, "executor", slow.Body), fpNormal(t, "fast path", fast.Body)
 	if bytes.Equal(x, y) {
-		return
+		return msg
 	}
 	i := 0
 	for i < len(x) && i < len(y) && x[i] == y[i] {
 		i++
 	}
 	from := max(0, i-120)
-	t.Errorf("bodies differ at byte %d:\nexecutor:  …%s\nfast path: …%s\n\nexecutor body:  %s\nfast path body: %s",
+	return msg + fmt.Sprintf("bodies differ at byte %d:\nexecutor:  …%s\nfast path: …%s\n\nexecutor body:  %s\nfast path body: %s",
 		i, x[from:min(len(x), i+120)], y[from:min(len(y), i+120)], x, y)
 }
 
@@ -168,10 +189,10 @@ const (
 type fpCase struct {
 	name string
 	req  fpReq
-	// slow: the fast path need not take this one (its statements are not
-	// checked): metadata beside strings whose escapes PostgreSQL writes
-	// otherwise than gqlgen goes to the executor by design (resolvers/fastpath.go).
-	slow bool
+	// statements the read plan runs: authentication, then one per level (a
+	// root connection, or a relation under a level; a relation filtered two
+	// ways by aliases is two).
+	statements int64
 }
 
 // fpCursors reads, through the executor, the cursors and ids the cases page
@@ -231,7 +252,6 @@ func fpCases(c map[string]any) []fpCase {
 	q := func(name, query string, vars map[string]any) fpCase {
 		return fpCase{name: name, req: fpReq{query: query, vars: vars}}
 	}
-	slow := func(c fpCase) fpCase { c.slow = true; return c }
 	nested := `contacts(first: 3) { ` + fpPageInfo + ` edges { cursor node { id email } } }
 		onboardings(first: 2) { ` + fpPageInfo + ` edges { cursor node { id phase } } }`
 	named := `
@@ -242,7 +262,7 @@ func fpCases(c map[string]any) []fpCase {
 	cases := []fpCase{
 		q("Q2", q2, nil),
 		q("Q3", q3, nil),
-		slow(q("customer scalars", `{ customers(first: 100) { nodes { `+fpCustomerFields+` } } }`, nil)),
+		q("customer scalars", `{ customers(first: 100) { nodes { `+fpCustomerFields+` } } }`, nil),
 		q("customer scalars plain", `{ customers(first: 100, filter: {status: ACTIVE}) { nodes { `+fpCustomerFields+` } } }`, nil),
 		q("metadata plain", `{ customers(filter: {slug: "delta"}) { nodes { name metadata } } }`, nil),
 		q("contact scalars", `{ customers(first: 100) { nodes { id contacts(first: 10) { nodes { `+fpContactFields+` } } } } }`, nil),
@@ -264,7 +284,7 @@ func fpCases(c map[string]any) []fpCase {
 		q("after zoned", `query($a: String) { customers(first: 2, after: $a) { nodes { id } `+fpPageInfo+` } }`, map[string]any{"a": c["zoned"]}),
 		q("after future", `query($a: String) { onboardings(first: 2, after: $a) { nodes { id } `+fpPageInfo+` }
 			customers { nodes { contacts(first: 1, after: $a) { `+fpPageInfo+` } } } }`, map[string]any{"a": c["future"]}),
-		slow(q("first null", `query($n: Int) { customers(first: $n) { nodes { id contacts(first: $n) { nodes { id } } } } }`, map[string]any{"n": nil})),
+		q("first null", `query($n: Int) { customers(first: $n) { nodes { id contacts(first: $n) { nodes { id } } } } }`, map[string]any{"n": nil}),
 		q("filter null", `{ customers(filter: {status: null, slug: null}) { nodes { id } } onboardings(filter: {}) { nodes { id } } }`, nil),
 		q("nested filter var", `query($f: CustomerOnboardingFilter) { customers { nodes { onboardings(filter: $f) { nodes { id state } } } } }`,
 			map[string]any{"f": map[string]any{"state": "WAITING"}}),
@@ -284,7 +304,7 @@ func fpCases(c map[string]any) []fpCase {
 		q("filter status var", `query($s: CustomerStatus) { customers(first: 2, filter: {status: $s}) { nodes { id status } `+fpPageInfo+` } }`,
 			map[string]any{"s": "ONBOARDING"}),
 		q("filter object var", `query($f: CustomerFilter) { customers(filter: $f) { nodes { id slug } } }`, map[string]any{"f": map[string]any{"status": "ARCHIVED"}}),
-		slow(q("filter slug", `{ customers(filter: {slug: "zoe-tokyo"}) { nodes { id name slug metadata } } }`, nil)),
+		q("filter slug", `{ customers(filter: {slug: "zoe-tokyo"}) { nodes { id name slug metadata } } }`, nil),
 		q("filter escaped strings", `{ a: customers(filter: {slug: "zo\u0065-tokyo"}) { nodes { id } } b: customers(filter: {slug: """acme"""}) { nodes { id } } }`, nil),
 		q("filter slug plain", `{ customers(filter: {slug: "zoe-tokyo"}) { nodes { id name slug status } } }`, nil),
 		q("filter reused slug", `{ customers(filter: {slug: "lima"}) { nodes { id name metadata contacts { nodes { id } } onboardings { nodes { id } } } } }`, nil),
@@ -316,8 +336,8 @@ func fpCases(c map[string]any) []fpCase {
 		q("connection fragments", `{ customers(first: 4) { ... on CustomerConnection { pageInfo { hasNextPage } } edges { ... on CustomerEdge { cursor } node { id } }
 			pageInfo { ... on PageInfo { endCursor } } nodes { contacts(first: 1) { ...CC } } } } fragment CC on ContactConnection { edges { cursor } pageInfo { hasNextPage } }`, nil),
 		q("primaryContact onboardings", `{ customers(first: 100) { nodes { primaryContact { name onboardings(first: 1, filter: {state: ACTIVE}) { nodes { id } `+fpPageInfo+` } } } } }`, nil),
-		slow(q("all skipped", `query($s: Boolean!) { customers @skip(if: $s) { nodes { id } } onboardings @include(if: false) { nodes { id } } }`, map[string]any{"s": true})),
-		slow(q("only typename", `{ __typename t: __typename }`, nil)),
+		q("all skipped", `query($s: Boolean!) { customers @skip(if: $s) { nodes { id } } onboardings @include(if: false) { nodes { id } } }`, map[string]any{"s": true}),
+		q("only typename", `{ __typename t: __typename }`, nil),
 		q("named fragments", `{ customers(first: 20) { nodes { ...C } } onboardings(first: 10) { nodes { ...O } } }`+named, nil),
 		q("skip include vars", `query($yes: Boolean!, $no: Boolean!) { customers(first: 100) { nodes { id name @include(if: $no) slug @skip(if: $no)
 			contacts(first: 2) @include(if: $yes) { nodes { id email @skip(if: $yes) } }
@@ -326,11 +346,11 @@ func fpCases(c map[string]any) []fpCase {
 		q("skip include literals", `{ customers(first: 100) { nodes { id @skip(if: true) name @include(if: true) slug @include(if: false)
 			...F @skip(if: false) } } onboardings @skip(if: true) { nodes { id } } } fragment F on Customer { status }`, nil),
 		q("primaryContact", `{ customers(first: 100) { nodes { id name primaryContact { `+fpContactFields+` } } } }`, nil),
-		slow(q("contact customer", `{ customers(first: 100) { nodes { contacts(first: 10) { nodes { id customer { `+fpCustomerFields+` } } } } } }`, nil)),
+		q("contact customer", `{ customers(first: 100) { nodes { contacts(first: 10) { nodes { id customer { `+fpCustomerFields+` } } } } } }`, nil),
 		q("contact customer plain", `{ customers(first: 100) { nodes { contacts(first: 10) { nodes { id customer { id name slug status domain } } } } } }`, nil),
 		q("onboarding customer", `{ onboardings(first: 100) { nodes { id customer { id name slug status primaryContact { id name } } } } }`, nil),
 		q("nested timeline", `{ customers(first: 20) { nodes { id onboardings(first: 10) { nodes { id phase timeline { `+fpTransitionFields+` } } } } } }`, nil),
-		slow(q("metadata labels", `{ customers(first: 100) { nodes { metadata contacts(first: 10) { nodes { labels } } } } }`, nil)),
+		q("metadata labels", `{ customers(first: 100) { nodes { metadata contacts(first: 10) { nodes { labels } } } } }`, nil),
 		q("deep", `{ customers(first: 5) { nodes { id contacts(first: 3) { nodes { id customer { id name onboardings(first: 3) { nodes { id timeline { `+fpTransitionFields+` } } } } } } } } }`, nil),
 		q("deep loop", `{ onboardings(first: 10) { nodes { id customer { primaryContact { customer { contacts(first: 2) { nodes { onboardings(first: 2) { nodes { id phase } } } } } } } } } }`, nil),
 		q("root onboardings", `{ onboardings(first: 100) { edges { cursor node { id name customer { id } } } `+fpPageInfo+` } }`, nil),
@@ -344,13 +364,155 @@ func fpCases(c map[string]any) []fpCase {
 			mutation M { deleteCustomer(id: "1") { deletedId } }`, op: "B", vars: map[string]any{"s": "WAITING"}}},
 		{name: "operationName first", req: fpReq{query: `query A { customers(first: 1) { nodes { id } } } query B { me { livemode } }`, op: "A"}},
 		q("root typename", `{ __typename customers(first: 1) { nodes { id } } }`, nil),
+		q("hasNextPage at the boundary", `{ all: customers(first: 13) { pageInfo { hasNextPage endCursor } nodes { id } }
+			less: customers(first: 12) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } } }`, nil),
+		q("hasNextPage at the boundary nested", `{ customers(first: 100) { nodes { id c2: contacts(first: 2) { pageInfo { hasNextPage } nodes { id } }
+			c3: contacts(first: 3) { pageInfo { hasNextPage startCursor endCursor } } o1: onboardings(first: 1) { pageInfo { hasNextPage } }
+			o3: onboardings(first: 3) { pageInfo { hasNextPage endCursor } nodes { id } } } } }`, nil),
+		q("unicode and escapes", `{ customers(first: 100) { nodes { name domain plan metadata contacts { nodes { name title email labels } }
+			onboardings { nodes { name notes templateId } } } } }`, nil),
+		q("nulls", `{ customers(first: 100) { nodes { domain plan mrr monthlyOrders hubspotCompanyId slackChannelId primaryContact { title }
+			onboardings(first: 3) { nodes { completedAt targetLaunchDate csmId notes timeline { from to } } } } } }`, nil),
+		q("empty pages", `{ customers(filter: {slug: "echo"}) { nodes { primaryContact { id } contacts(after: "dDoxOTcwLTAxLTAxVDAwOjAwOjAwWg") { nodes { id } `+fpPageInfo+` }
+			onboardings(filter: {phase: LAUNCH, state: PAUSED}) { edges { cursor } `+fpPageInfo+` } } } }`, nil),
+		q("repeated aliases", `{ `+fpRepeat(40, "c%d: customers(first: 2) { n%d: nodes { id i%d: id contacts(first: 1) { nodes { id } } } }")+` }`, nil),
+	}
+	for i := range cases {
+		cases[i].statements = fpStatements[cases[i].name]
 	}
 	return cases
 }
 
+// fpStatements: what each case costs through the read plan.
+var fpStatements = map[string]int64{
+	"Q2":                                 4,
+	"Q3":                                 5,
+	"customer scalars":                   2,
+	"customer scalars plain":             2,
+	"metadata plain":                     2,
+	"contact scalars":                    3,
+	"onboarding scalars root":            2,
+	"onboarding scalars nested":          3,
+	"timeline":                           3,
+	"defaults":                           5,
+	"edges root":                         2,
+	"edges nested":                       4,
+	"first 1":                            3,
+	"first 2 nested":                     4,
+	"first 2 contact onboardings":        4,
+	"after customers var":                2,
+	"after customers literal":            2,
+	"after last customer":                2,
+	"after zoned":                        2,
+	"after future":                       4,
+	"first null":                         3,
+	"filter null":                        3,
+	"nested filter var":                  3,
+	"metadata keys":                      2,
+	"metadata numbers":                   2,
+	"include default":                    2,
+	"after null":                         2,
+	"after onboardings":                  2,
+	"after last onboarding":              2,
+	"after nested contacts":              3,
+	"after nested onboardings":           3,
+	"filter status":                      2,
+	"filter status var":                  2,
+	"filter object var":                  2,
+	"filter slug":                        2,
+	"filter escaped strings":             2,
+	"filter slug plain":                  2,
+	"filter reused slug":                 4,
+	"filter empty":                       2,
+	"filter no slug":                     2,
+	"onboardings phase":                  2,
+	"onboardings waiting":                2,
+	"onboardings phase state var":        2,
+	"onboardings empty":                  2,
+	"nested filters":                     6,
+	"aliases root":                       4,
+	"aliases swapped":                    2,
+	"many fields":                        2,
+	"slug case":                          2,
+	"aliases nested":                     3,
+	"typename":                           9,
+	"inline fragments":                   5,
+	"connection fragments":               3,
+	"primaryContact onboardings":         4,
+	"all skipped":                        1,
+	"only typename":                      1,
+	"named fragments":                    12,
+	"skip include vars":                  3,
+	"skip include literals":              2,
+	"primaryContact":                     3,
+	"contact customer":                   4,
+	"contact customer plain":             4,
+	"onboarding customer":                4,
+	"nested timeline":                    4,
+	"metadata labels":                    3,
+	"deep":                               6,
+	"deep loop":                          7,
+	"root onboardings":                   3,
+	"both roots":                         3,
+	"field merging":                      3,
+	"variable default":                   2,
+	"variable first":                     3,
+	"operationName second":               2,
+	"operationName first":                2,
+	"root typename":                      2,
+	"hasNextPage at the boundary":        2,
+	"hasNextPage at the boundary nested": 4,
+	"unicode and escapes":                4,
+	"nulls":                              5,
+	"empty pages":                        5,
+	"repeated aliases":                   3,
+}
+
+// fpRepeat repeats format n times, its %d verbs all given the index.
+func fpRepeat(n int, format string) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		b.WriteString(strings.ReplaceAll(format, "%d", fmt.Sprint(i)) + " ")
+	}
+	return b.String()
+}
+
+// fpFlip returns r with one byte inside a JSON string of its body changed,
+// the string byte nearest the middle that is a letter or digit.
+func fpFlip(r response) response {
+	body := append([]byte(nil), r.Body...)
+	best, in := -1, false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case in && c == '\\':
+			i++
+		case c == '"':
+			in = !in
+		case in && (c >= 'a' && c <= 'y' || c >= '0' && c <= '8'):
+			if best < 0 || abs(i-len(body)/2) < abs(best-len(body)/2) {
+				best = i
+			}
+		}
+	}
+	if best >= 0 {
+		body[best]++
+	}
+	r.Body = body
+	return r
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 // TestFastPathMatchesExecutor: every case answers the same body through the
-// fast path as through gqlgen's executor, without errors, and the fast path
-// takes it in one statement after authentication.
+// read plan as through gqlgen's executor, without errors; the read plan
+// answered it (the access log's read_path), in one statement per level after
+// authentication; and the comparison catches a one-byte change of the body.
 func TestFastPathMatchesExecutor(t *testing.T) {
 	e := newEnv(t)
 	s := e.seedFastPath()
@@ -362,13 +524,20 @@ func TestFastPathMatchesExecutor(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			slow, _ := e.fpServe(t, false, s.key, c.req)
-			fast, n := e.fpServe(t, true, s.key, c.req)
+			fast, n, path := e.fpServePath(t, true, s.key, c.req, Options{})
 			if slow.Status != 200 || fpErrors(t, slow) || fpErrors(t, fast) {
 				t.Fatalf("errors\nexecutor:  %d %s\nfast path: %d %s", slow.Status, slow.Body, fast.Status, fast.Body)
 			}
 			fpSame(t, slow, fast)
-			if !c.slow && n != 2 {
-				t.Errorf("the fast path did not take it: %d statements, want 2 (authentication and one query)", n)
+			if path != "plan" {
+				t.Errorf("answered by %q, want the read plan", path)
+			}
+			if c.statements == 0 || n != c.statements {
+				t.Errorf("%d statements through the read plan, want %d (authentication and one per level)", n, c.statements)
+			}
+			// Negative control: the comparison sees a one-byte difference.
+			if fpDiff(t, slow, fpFlip(fast)) == "" {
+				t.Errorf("a one-byte change of the body went unnoticed")
 			}
 		})
 	}
@@ -410,12 +579,14 @@ func TestFastPathMatchesExecutor(t *testing.T) {
 }
 
 // TestFastPathStatements: issue 4's Q2 and Q3 cost authentication plus one
-// statement through the fast path, four through the executor.
+// statement per level through the read plan (3 and 4 levels), four through
+// the executor.
 func TestFastPathStatements(t *testing.T) {
 	e := newEnv(t)
 	s := e.seedFastPath()
 	warmKey(t, e, "fp-main", s.key)
 	for name, query := range map[string]string{"Q2": q2, "Q3": q3} {
+		want := fpStatements[name]
 		// Loaders gather a level within a time window: a straggler can cost the
 		// executor one more batch, so take its best of three runs.
 		best := int64(-1)
@@ -430,9 +601,9 @@ func TestFastPathStatements(t *testing.T) {
 			t.Errorf("%s through the executor: %d statements, want 4", name, best)
 		}
 		for i := 0; i < 3; i++ {
-			fast, n := e.fpServe(t, true, s.key, fpReq{query: query})
-			if n != 2 {
-				t.Errorf("%s through the fast path: %d statements, want 2", name, n)
+			fast, n, path := e.fpServePath(t, true, s.key, fpReq{query: query}, Options{})
+			if n != want || path != "plan" {
+				t.Errorf("%s through the read plan: %d statements by %q, want %d by the plan", name, n, path, want)
 			}
 			fpSame(t, slow, fast)
 		}
@@ -503,8 +674,22 @@ func TestFastPathFallsBack(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			slow, _ := e.fpServe(t, false, s.key, tc.req)
-			fast, _ := e.fpServe(t, true, s.key, tc.req)
+			fast, _, path := e.fpServePath(t, true, s.key, tc.req, Options{})
 			fpSame(t, slow, fast)
+			// Refused before execution: no path; GET and APQ reads: the plan;
+			// everything else here: the executor.
+			want := "executor"
+			switch tc.name {
+			case "GET", "GET variables", "APQ hash and query":
+				want = "plan"
+			case "unknown field", "unknown argument", "syntax error", "missing variable", "wrong variable type", "bad enum",
+				"no operationName", "unknown operationName", "subscription", "too deep", "too complex", "GET mutation",
+				"APQ hash only", "APQ wrong hash":
+				want = ""
+			}
+			if path != want {
+				t.Errorf("answered by %q, want %q", path, want)
+			}
 			if fpErrors(t, slow) != tc.wantErr {
 				t.Errorf("executor: errors %v, want %v: %s", !tc.wantErr, tc.wantErr, slow.Body)
 			}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+
+	"pivotal/auth/leaktest"
 )
 
 const customerFieldsGQL = `id displayId name slug domain status plan mrr monthlyOrders hubspotCompanyId hubspotDealId
@@ -179,4 +182,20 @@ func TestGraphQLKeys(t *testing.T) {
 	e.gql(key, `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id revokedAt } } }`, map[string]any{"id": secret[:21]}).expect(t, 200,
 		`{"data":{"revokeApiKey":{"apiKey":{"id":"`+newID+`","revokedAt":"$time"}}}}`)
 	e.do("GET", "/api/v1/me", secret, "").expect(t, 401, `{"error":{"type":"authentication_error","code":"api_key_revoked","message":"$any"}}`)
+
+	// By the full key too; only its hash reaches PostgreSQL (the server's log
+	// of every statement is searched for keys after the run: auth/leaktest).
+	var made struct {
+		Data struct{ CreateApiKey struct{ Secret string } }
+	}
+	if err := json.Unmarshal(e.gql(key, `mutation { createApiKey(name: "CRM sync", test: true) { secret } }`, nil).Body, &made); err != nil {
+		t.Fatal(err)
+	}
+	full := made.Data.CreateApiKey.Secret
+	leaktest.Key(full)
+	e.gql(other, `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { name } } }`, map[string]any{"id": full}).expect(t, 200,
+		`{"errors":[{"message":"No such api key.","path":["revokeApiKey"],"locations":"$any","extensions":{"code":"NOT_FOUND","errorCode":"api_key_not_found"}}],"data":{"revokeApiKey":null}}`)
+	e.gql(key, `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { name revokedAt } } }`, map[string]any{"id": full}).expect(t, 200,
+		`{"data":{"revokeApiKey":{"apiKey":{"name":"CRM sync","revokedAt":"$time"}}}}`)
+	e.do("GET", "/api/v1/me", full, "").expect(t, 401, `{"error":{"type":"authentication_error","code":"api_key_revoked","message":"$any"}}`)
 }

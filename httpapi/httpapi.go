@@ -52,8 +52,12 @@ type Options struct {
 	RequestTimeout time.Duration
 }
 
-// New wires the whole HTTP surface over res.
+// New wires the whole HTTP surface over res. Events render their objects as
+// the REST API does: New gives res that renderer unless it has one.
 func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
+	if res.Resource == nil {
+		res.Resource = rest.Resource
+	}
 	internal := func(ctx context.Context, err error) *apperr.Error {
 		return res.Internal(ctx, err, httpmw.RequestIDFrom(ctx))
 	}
@@ -117,13 +121,17 @@ func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options)
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = DefaultMaxDepth
 	}
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res, Complexity: complexityRoot()}))
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	docs := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(docs)
+	srv.SetParserTokenLimit(DefaultMaxTokens)
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
+	// Before gqlgen parses and validates: validation is quadratic in repeated keys.
+	srv.Use(selectionLimit{cache: docs, tokens: DefaultMaxTokens})
 	// Limits first: a refused operation is not charged to the key's rate limit.
 	srv.Use(depthLimit{limit: o.MaxDepth})
 	srv.Use(&costLimit{limit: o.MaxComplexity})

@@ -2,30 +2,34 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
+	"strings"
 
-	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"pivotal/graph"
-	"pivotal/graph/model"
 )
 
 // The limits every GraphQL operation is checked against before it runs.
 //
-// Cost model: the cost of an operation bounds the number of objects it can
-// return. A scalar or enum field costs 0 (its column comes with the row), an
+// Cost model: the cost of an operation bounds the number of objects and values
+// it can return, counted in objects. Every field costs something, each alias
+// on its own: a scalar or enum field 0.1 (its column comes with the row), an
 // object field 1 plus what it selects, a connection 1 + first × what one node
-// selects (the node itself counting 1), an unpaged list 1 + its expected length
-// × one element. pageInfo is free: it is computed from the same page. Q3 of the
-// benchmark (100 customers × (10 contacts × 5 onboardings + 10 onboardings))
-// costs 8,301 and a 100×100×100 nesting 1,020,201; see bench/README.md for how
-// the default limit relates to measured cost and latency.
+// selects (the node itself counting 1, whether it is reached through nodes or
+// through edges { node }: an edge and its node are one object) plus its
+// pageInfo, which is not multiplied (it is computed from the same page) and
+// costs 1 plus its fields. An onboarding's timeline costs 1 + 10 × one element,
+// createApiKey 1,000 (a key is a new rate-limit window; see keys.go), an
+// introspection field (__schema, __type) 1. The total is rounded up. Q3 of the
+// benchmark (100 customers × (10 contacts × 5 onboardings + 10 onboardings),
+// with their fields) costs 10,753, with edges or with nodes, and a 100×100×100
+// nesting 1,121,211; see bench/README.md for how the default limit relates to
+// measured cost and latency.
 const (
-	DefaultMaxComplexity = 10_000
+	DefaultMaxComplexity = 13_000
 	DefaultMaxDepth      = 10
 	// introspectionDepth bounds operations that use introspection: GraphiQL's
 	// standard introspection query nests ofType deeply (about 14 levels), and
@@ -34,6 +38,14 @@ const (
 	// timelineLength is the expected length of an onboarding's timeline (a
 	// transition per phase change; there are seven phases).
 	timelineLength = 10
+)
+
+// Costs are added up in tenths of an object, so that a value costs something
+// without costing as much as a row.
+const (
+	unitsPerObject    = 10
+	unitsPerValue     = 1
+	unitsPerNewAPIKey = 1_000 * unitsPerObject
 )
 
 // Error codes of operations refused before execution (extensions.code).
@@ -48,57 +60,111 @@ func init() {
 	errcode.RegisterErrorType(codeDepth, errcode.KindProtocol)
 }
 
-// page returns the size a connection asks for: first, or the schema's default.
-// A negative first costs nothing here: the resolver refuses it.
-func page(first *int, def int) int {
-	if first == nil {
-		return def
+// page is the size a connection asks for: first (its schema default when
+// absent). A negative first costs nothing here: the resolver refuses it.
+func page(first any) int {
+	var n int64
+	switch v := first.(type) {
+	case int:
+		n = int64(v)
+	case int64:
+		n = v
+	case int32:
+		n = int64(v)
+	case float64:
+		n = int64(v)
+	case json.Number:
+		n, _ = v.Int64()
 	}
-	return max(*first, 0)
+	return int(max(n, 0))
 }
 
-// connCost is 1 + n × per, saturating instead of overflowing.
-func connCost(n, per int) int {
+// satMul multiplies non-negative costs without overflowing.
+func satMul(a, b int) int {
 	const maxInt = int(^uint(0) >> 1)
-	if per > 0 && n > (maxInt-1)/per {
+	if a > 0 && b > maxInt/a {
 		return maxInt
 	}
-	return 1 + n*per
+	return a * b
 }
 
-// complexityRoot gives the multiplying fields their costs; every other field
-// keeps gqlgen's default (1 + child for objects, the fixed scalar value 0).
-func complexityRoot() graph.ComplexityRoot {
-	var c graph.ComplexityRoot
-	c.Query.Customers = func(child int, first *int, _ *string, _ *model.CustomerFilter) int {
-		return connCost(page(first, 20), child)
+// costWalker computes an operation's cost under the model above. A fragment's
+// cost does not depend on where it is spread (a connection multiplies what it
+// selects, fragments included), so each is computed once.
+type costWalker struct {
+	schema    *ast.Schema
+	vars      map[string]any
+	fragments map[string]setCost
+}
+
+// setCost is a selection set's cost in units: perNode is what a connection
+// multiplies by its page size, once what it does not (a connection's pageInfo
+// and __typename). Outside a connection the two are simply added.
+type setCost struct{ perNode, once int }
+
+func (c setCost) sum() int { return satAdd(c.perNode, c.once) }
+
+func (w *costWalker) set(set ast.SelectionSet) setCost {
+	var c setCost
+	add := func(d setCost) { c = setCost{satAdd(c.perNode, d.perNode), satAdd(c.once, d.once)} }
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			u := w.field(s)
+			if s.ObjectDefinition != nil && isConnection(s.ObjectDefinition.Name) && (s.Name == "pageInfo" || s.Name == "__typename") {
+				add(setCost{once: u})
+			} else {
+				add(setCost{perNode: u})
+			}
+		case *ast.InlineFragment:
+			add(w.set(s.SelectionSet))
+		case *ast.FragmentSpread:
+			f, ok := w.fragments[s.Name]
+			if !ok && s.Definition != nil {
+				f = w.set(s.Definition.SelectionSet)
+				w.fragments[s.Name] = f
+			}
+			add(f)
+		}
 	}
-	c.Query.Onboardings = func(child int, first *int, _ *string, _ *model.OnboardingFilter) int {
-		return connCost(page(first, 25), child)
-	}
-	c.Customer.Contacts = func(child int, first *int, _ *string) int {
-		return connCost(page(first, 20), child)
-	}
-	c.Customer.Onboardings = func(child int, first *int, _ *string, _ *model.CustomerOnboardingFilter) int {
-		return connCost(page(first, 25), child)
-	}
-	c.Contact.Onboardings = func(child int, first *int, _ *string, _ *model.CustomerOnboardingFilter) int {
-		return connCost(page(first, 25), child)
-	}
-	// Elements of a plain list are not counted in child (their fields are), so
-	// each element adds its own 1.
-	c.Onboarding.Timeline = func(child int) int { return connCost(timelineLength, child+1) }
 	return c
 }
 
-// complexityOptions make scalars free and pageInfo free.
-var complexityOptions = []complexity.Option{
-	complexity.WithFixedScalarValue(0),
-	complexity.WithIgnoreFields(map[string]struct{}{
-		"CustomerConnection.pageInfo":   {},
-		"ContactConnection.pageInfo":    {},
-		"OnboardingConnection.pageInfo": {},
-	}),
+func isConnection(typeName string) bool { return strings.HasSuffix(typeName, "Connection") }
+
+// field is the cost of one field selection, in units.
+func (w *costWalker) field(f *ast.Field) int {
+	if f.Name == "__schema" || f.Name == "__type" {
+		return unitsPerObject // served from memory; bounded by the depth and selection limits
+	}
+	if f.Definition == nil || f.ObjectDefinition == nil {
+		return unitsPerValue
+	}
+	t := w.schema.Types[f.Definition.Type.Name()]
+	if t == nil || t.Kind == ast.Scalar || t.Kind == ast.Enum {
+		return unitsPerValue
+	}
+	sub := w.set(f.SelectionSet)
+	parent := f.ObjectDefinition.Name
+	switch {
+	case isConnection(t.Name) && f.Definition.Arguments.ForName("first") != nil:
+		n := page(f.ArgumentMap(w.vars)["first"])
+		return satAdd(unitsPerObject, satAdd(satMul(n, sub.perNode), sub.once))
+	case strings.HasSuffix(parent, "Edge") && f.Name == "node":
+		return sub.sum() // the edge counted the object
+	case parent == "Onboarding" && f.Name == "timeline":
+		return satAdd(unitsPerObject, satMul(timelineLength, satAdd(unitsPerObject, sub.sum())))
+	case parent == "Mutation" && f.Name == "createApiKey":
+		return satAdd(unitsPerNewAPIKey, sub.sum())
+	}
+	return satAdd(unitsPerObject, sub.sum())
+}
+
+// costOf is the cost of op with variables vars, in objects, rounded up.
+func costOf(schema *ast.Schema, op *ast.OperationDefinition, vars map[string]any) int {
+	w := costWalker{schema: schema, vars: vars, fragments: map[string]setCost{}}
+	u := w.set(op.SelectionSet).sum()
+	return u/unitsPerObject + min(u%unitsPerObject, 1)
 }
 
 // costLimit refuses an operation whose cost exceeds limit, before any resolver
@@ -144,7 +210,7 @@ func operationCost(ctx context.Context, es graphql.ExecutableSchema, oc *graphql
 	if c, ok := oc.Stats.GetExtension(costStats).(int); ok {
 		return c
 	}
-	c := complexity.Calculate(ctx, es, oc.Operation, oc.Variables, complexityOptions...)
+	c := costOf(es.Schema(), oc.Operation, oc.Variables)
 	oc.Stats.SetExtension(costStats, c)
 	return c
 }

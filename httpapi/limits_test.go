@@ -1,11 +1,9 @@
 package httpapi
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/99designs/gqlgen/complexity"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -19,13 +17,18 @@ const q100cubed = `{ customers(first: 100) { nodes { id contacts(first: 100) { n
 // cost computes an operation's cost exactly as the server does.
 func cost(t *testing.T, query string, vars map[string]any) int {
 	t.Helper()
-	es := graph.NewExecutableSchema(graph.Config{Complexity: complexityRoot()})
+	es := graph.NewExecutableSchema(graph.Config{})
 	doc, errs := gqlparser.LoadQueryWithRules(es.Schema(), query, nil)
 	if errs != nil {
 		t.Fatalf("%s: %v", query, errs)
 	}
-	return complexity.Calculate(context.Background(), es, doc.Operations[0], vars, complexityOptions...)
+	return costOf(es.Schema(), doc.Operations[0], vars)
 }
+
+// q3Edges is Q3 written with edges { node }, as Relay and Apollo clients write it.
+const q3Edges = `{ customers(first: 100) { pageInfo { hasNextPage endCursor } edges { node { id displayId name slug status
+	contacts(first: 10) { edges { node { id name email isPrimary onboardings(first: 5) { edges { node { id phase state } } } } } }
+	onboardings(first: 10) { edges { node { id displayId phase state targetLaunchDate } } } } } } }`
 
 func TestComplexityCostModel(t *testing.T) {
 	cases := []struct {
@@ -33,26 +36,33 @@ func TestComplexityCostModel(t *testing.T) {
 		vars        map[string]any
 		want        int
 	}{
-		{"scalars and pageInfo are free", `{ customers(first: 100) { pageInfo { hasNextPage endCursor } } }`, nil, 1},
-		{"a page of scalars", `{ customers(first: 100) { nodes { id name } } }`, nil, 101},
-		{"default page size", `{ customers { nodes { id } } }`, nil, 21},
-		{"first from a variable", `query($n: Int) { onboardings(first: $n) { nodes { id } } }`, map[string]any{"n": 7}, 8},
-		{"edges and nodes both count", `{ customers(first: 10) { edges { node { id } } nodes { id } } }`, nil, 1 + 10*(2+1)},
-		{"nested object", `{ onboardings(first: 50) { nodes { id customer { id } } } }`, nil, 1 + 50*2},
-		{"timeline", `{ onboarding(id: "1") { timeline { id } } }`, nil, 1 + 1 + 10},
-		{"Q2", q2, nil, 2301},
-		{"Q3", q3, nil, 8301},
-		{"100×100×100", q100cubed, nil, 1_020_201},
+		// Costs in tenths: a value 1, an object 10; the total is rounded up.
+		{"pageInfo is not multiplied", `{ customers(first: 100) { pageInfo { hasNextPage endCursor } } }`, nil, 3},         // 10 + (10 + 2)
+		{"a page of scalars", `{ customers(first: 100) { nodes { id name } } }`, nil, 121},                                 // 10 + 100 × (10 + 2)
+		{"default page size", `{ customers { nodes { id } } }`, nil, 23},                                                   // 10 + 20 × 11
+		{"first from a variable", `query($n: Int) { onboardings(first: $n) { nodes { id } } }`, map[string]any{"n": 7}, 9}, // 10 + 7 × 11
+		{"edges and nodes both count", `{ customers(first: 10) { edges { node { id } } nodes { id } } }`, nil, 23},         // 10 + 10 × (11 + 11)
+		{"an edge and its node are one object", `{ customers(first: 10) { edges { cursor node { id } } } }`, nil, 13},      // 10 + 10 × 12
+		{"nested object", `{ onboardings(first: 50) { nodes { id customer { id } } } }`, nil, 111},                         // 10 + 50 × 22
+		{"timeline", `{ onboarding(id: "1") { timeline { id } } }`, nil, 13},                                               // 10 + 10 + 10 × 11
+		{"every alias costs", `{ a: me { livemode } b: me { livemode } c: __typename }`, nil, 3},                           // 11 + 11 + 1
+		{"every scalar costs", "{" + strings.Repeat(" __typename", 95) + "}", nil, 10},                                     // 95
+		{"a fragment costs where it is spread", `{ a: me { ...K } b: me { ...K } } fragment K on Me { livemode scopes }`, nil, 3},
+		{"createApiKey is charged heavily", `mutation { createApiKey(name: "k") { secret } }`, nil, 1001},
+		{"Q2", q2, nil, 3253},
+		{"Q3", q3, nil, 10_753},
+		{"Q3 with edges", q3Edges, nil, 10_753},
+		{"100×100×100", q100cubed, nil, 1_121_211},
 		{"negative first costs nothing here", `{ customers(first: -5) { nodes { id } } }`, nil, 1},
 		{"saturates", `{ customers(first: 2000000000) { nodes { contacts(first: 2000000000) { nodes {
-			onboardings(first: 2000000000) { nodes { id } } } } } } }`, nil, int(^uint(0) >> 1)},
+			onboardings(first: 2000000000) { nodes { id } } } } } } }`, nil, int(^uint(0)>>1)/10 + 1},
 	}
 	for _, c := range cases {
 		if got := cost(t, c.query, c.vars); got != c.want {
 			t.Errorf("%s: cost %d, want %d", c.name, got, c.want)
 		}
 	}
-	if DefaultMaxComplexity < cost(t, q3, nil) {
+	if DefaultMaxComplexity < cost(t, q3, nil) || DefaultMaxComplexity < cost(t, q3Edges, nil) {
 		t.Errorf("default limit %d refuses Q3", DefaultMaxComplexity)
 	}
 }
@@ -65,8 +75,8 @@ func TestComplexityLimit(t *testing.T) {
 
 	// Refused before any resolver runs: the only statement is authentication.
 	r, n := e.countGQL(key, q100cubed)
-	r.expect(t, 422, `{"errors":[{"message":"The query is too complex: its cost is 1020201 and the limit is 10000. Ask for smaller pages (first) or fewer nested connections.",
-		"extensions":{"code":"COMPLEXITY_LIMIT_EXCEEDED","cost":1020201,"limit":10000}}],"data":null}`)
+	r.expect(t, 422, `{"errors":[{"message":"The query is too complex: its cost is 1121211 and the limit is 13000. Ask for smaller pages (first) or fewer nested connections.",
+		"extensions":{"code":"COMPLEXITY_LIMIT_EXCEEDED","cost":1121211,"limit":13000}}],"data":null}`)
 	if n != 1 {
 		t.Errorf("refused query ran %d statements, want 1 (authentication)", n)
 	}
@@ -86,7 +96,7 @@ func TestComplexityLimit(t *testing.T) {
 	// A lower limit from the options refuses Q2 with the configured limit.
 	low := New(e.res, e.res.Log, Options{MaxComplexity: 2000})
 	r, _ = serveCounting(t, low, key, "POST", "/graphql", gqlBody(q2))
-	r.expect(t, 422, `{"errors":[{"message":"$any","extensions":{"code":"COMPLEXITY_LIMIT_EXCEEDED","cost":2301,"limit":2000}}],"data":null}`)
+	r.expect(t, 422, `{"errors":[{"message":"$any","extensions":{"code":"COMPLEXITY_LIMIT_EXCEEDED","cost":3253,"limit":2000}}],"data":null}`)
 }
 
 func TestDepthLimit(t *testing.T) {

@@ -180,8 +180,8 @@ func TestNestedLoadsConstantStatements(t *testing.T) {
 		key := e.key("acme", "unlimited")
 		seed(t, e, "acme", n)
 		warmKey(t, e, "acme", key)
-		// Both ways of answering: the fast path (one JSON statement) and the
-		// executor with its batched loaders, which serves everything else.
+		// Both ways of answering: the read plan (one statement per level) and
+		// the executor with its batched loaders, which serves everything else.
 		executor := New(e.res, slog.New(slog.NewJSONHandler(logSink, nil)), Options{DisableFastPath: true})
 		for _, c := range cases {
 			for _, mode := range []struct {
@@ -195,8 +195,12 @@ func TestNestedLoadsConstantStatements(t *testing.T) {
 					continue
 				}
 				t.Run(name, func(t *testing.T) { c.check(t, r, n) })
-				if stmts > 4 {
-					t.Errorf("%s with %d customers ran %d SQL statements, want at most 4 (N+1?)", name, n, stmts)
+				// Authentication and one statement per level: Q3 has four
+				// (customers, their contacts and onboardings, the contacts'
+				// onboardings); the executor batches Q3's two onboardings
+				// levels into one.
+				if limit := int64(4 + strings.Count(c.name, "Q3")); stmts > limit {
+					t.Errorf("%s with %d customers ran %d SQL statements, want at most %d (N+1?)", name, n, stmts, limit)
 				}
 				if counts[name] == nil {
 					counts[name] = map[int]int64{}

@@ -125,6 +125,9 @@ func AccessLog(log *slog.Logger, observe Observer) func(http.Handler) http.Handl
 			if id := holder.id; id != nil {
 				attrs = append(attrs, "key_prefix", id.KeyPrefix, "workspace", id.WorkspaceSlug)
 			}
+			if holder.readPath != "" {
+				attrs = append(attrs, "read_path", holder.readPath)
+			}
 			log.Log(ctx, accessLevel(route, rec.status), "request", attrs...)
 			if observe != nil {
 				observe(r, route, rec.status, d)
@@ -148,9 +151,21 @@ func accessLevel(route string, status int) slog.Level {
 	return slog.LevelError
 }
 
-// identityHolder lets the access log see the identity found deeper in the chain.
-type identityHolder struct{ id *auth.Identity }
+// identityHolder lets the access log see the identity found deeper in the
+// chain, and which path answered a GraphQL operation.
+type identityHolder struct {
+	id       *auth.Identity
+	readPath string
+}
 type identityHolderKey struct{}
+
+// SetReadPath records, for the access log's read_path, which path answered
+// the request's GraphQL operation: "plan" (a read plan) or "executor".
+func SetReadPath(ctx context.Context, path string) {
+	if h, ok := ctx.Value(identityHolderKey{}).(*identityHolder); ok {
+		h.readPath = path
+	}
+}
 
 // Recover turns a panic into the surface's 500, logged with the stack.
 func Recover(log *slog.Logger, write ErrorWriter) func(http.Handler) http.Handler {

@@ -301,6 +301,9 @@ func dsnValue(s string) string {
 
 func (c *Cluster) logFile() string { return filepath.Join(c.dir, "postgres.log") }
 
+// LogFile is the server's log: what postgres writes while this cluster runs.
+func (c *Cluster) LogFile() string { return c.logFile() }
+
 // startPgCtl starts a durable server that lives on after this process.
 func (c *Cluster) startPgCtl(ctx context.Context) error {
 	out, err := c.command(ctx, "pg_ctl", "start", "-D", c.dir, "-l", c.logFile(), "-w", "-t", "300", "-s").CombinedOutput()

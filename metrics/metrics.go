@@ -75,9 +75,50 @@ var (
 	})
 )
 
+// Webhook deliveries (package webhooks reports through its Hooks).
+var (
+	// WebhookDeliveries counts delivery attempts by outcome (success, failure).
+	WebhookDeliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pivotal_webhook_deliveries_total",
+		Help: "Webhook delivery attempts, by outcome (success, failure).",
+	}, []string{"outcome"})
+
+	// WebhookAttemptDuration is the latency of delivery attempts.
+	WebhookAttemptDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "pivotal_webhook_attempt_duration_seconds",
+		Help:    "Webhook delivery attempt latency, request sent to response read.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	})
+
+	// WebhookPending is the number of messages waiting for delivery.
+	WebhookPending = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "pivotal_webhook_messages_pending",
+		Help: "Webhook messages pending delivery (due or waiting for a retry).",
+	})
+
+	// WebhookOldestPending is the age of the oldest pending message.
+	WebhookOldestPending = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "pivotal_webhook_oldest_pending_age_seconds",
+		Help: "Age of the oldest webhook message pending delivery (0: none).",
+	})
+)
+
+// ObserveWebhookAttempt records one delivery attempt.
+func ObserveWebhookAttempt(outcome string, d time.Duration) {
+	WebhookDeliveries.WithLabelValues(outcome).Inc()
+	WebhookAttemptDuration.Observe(d.Seconds())
+}
+
+// ObserveWebhookPending records the pending messages and the oldest's age.
+func ObserveWebhookPending(n int64, oldest time.Duration) {
+	WebhookPending.Set(float64(n))
+	WebhookOldestPending.Set(oldest.Seconds())
+}
+
 func init() {
 	Registry.MustRegister(HTTPRequests, HTTPDuration, SQLStatements, SQLDuration, LoaderBatchSize,
 		RateLimitRejections, IdempotentReplays, RateLimitFailOpen,
+		WebhookDeliveries, WebhookAttemptDuration, WebhookPending, WebhookOldestPending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }
 

@@ -116,13 +116,17 @@ func emailTaken(email string) error {
 // records each demotion. The caller holds the customer's row lock, so that
 // promotions of one customer's contacts take turns (contacts_primary is the
 // backstop).
-func demoteOtherPrimaries(ctx context.Context, tx *sqlx.Tx, workspaceID, actor, customerID, keepID string) error {
+func demoteOtherPrimaries(ctx context.Context, tx *sqlx.Tx, ev *Outbox, workspaceID, actor, customerID, keepID string) error {
 	demoted, err := db.DemotePrimaryContacts(ctx, tx, workspaceID, customerID, keepID)
 	if err != nil {
 		return err
 	}
-	for _, id := range demoted {
-		if err := db.InsertAudit(ctx, tx, workspaceID, actor, "contact.updated", "contact", id); err != nil {
+	for i := range demoted {
+		after := toContact(&demoted[i])
+		before := *after
+		before.IsPrimary = true
+		ev.change("contact.updated", &before, after)
+		if err := db.InsertAudit(ctx, tx, workspaceID, actor, "contact.updated", "contact", demoted[i].ID); err != nil {
 			return err
 		}
 	}
@@ -145,7 +149,7 @@ func (r *Resolver) CreateContact(ctx context.Context, customerID string, in mode
 		WorkspaceID: who.WorkspaceID, Name: in.Name, Email: in.Email, Title: in.Title,
 		IsPrimary: derefOr(in.IsPrimary, false), Labels: slices.Clone(in.Labels),
 	}
-	out, err := mutate(ctx, r.DB, func(tx *sqlx.Tx) (*model.Contact, error) {
+	out, err := mutate(ctx, r, func(tx *sqlx.Tx, ev *Outbox) (*model.Contact, error) {
 		// The customer's lock serializes promotions. Every create takes it,
 		// before the contact counter's lock: the insert's foreign-key check
 		// needs a share of the customer row, and taking the counter first
@@ -157,14 +161,16 @@ func (r *Resolver) CreateContact(ctx context.Context, customerID string, in mode
 		}
 		k.CustomerID = c.ID
 		if k.IsPrimary {
-			if err := demoteOtherPrimaries(ctx, tx, who.WorkspaceID, who.Actor(), c.ID, ""); err != nil {
+			if err := demoteOtherPrimaries(ctx, tx, ev, who.WorkspaceID, who.Actor(), c.ID, ""); err != nil {
 				return nil, err
 			}
 		}
 		if err := db.InsertContact(ctx, tx, &k); err != nil {
 			return nil, err
 		}
-		return toContact(&k), db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "contact.created", "contact", k.ID)
+		out := toContact(&k)
+		ev.add("contact.created", out)
+		return out, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "contact.created", "contact", k.ID)
 	})
 	if isUnique(err, db.ContactsEmail) {
 		return nil, emailTaken(k.Email)
@@ -194,7 +200,7 @@ func (r *Resolver) UpdateContact(ctx context.Context, id string, in model.Update
 		promote = *p
 	}
 	var k *db.Contact
-	out, err := mutate(ctx, r.DB, func(tx *sqlx.Tx) (*model.Contact, error) {
+	out, err := mutate(ctx, r, func(tx *sqlx.Tx, ev *Outbox) (*model.Contact, error) {
 		var err error
 		if promote {
 			// The customer's lock comes before the contact's, in every
@@ -205,7 +211,7 @@ func (r *Resolver) UpdateContact(ctx context.Context, id string, in model.Update
 			if _, err := db.FindCustomer(ctx, tx, who.WorkspaceID, db.Ref{ID: k.CustomerID}, false, true); err != nil {
 				return nil, notFound(err, "contact")
 			}
-			if err := demoteOtherPrimaries(ctx, tx, who.WorkspaceID, who.Actor(), k.CustomerID, k.ID); err != nil {
+			if err := demoteOtherPrimaries(ctx, tx, ev, who.WorkspaceID, who.Actor(), k.CustomerID, k.ID); err != nil {
 				return nil, err
 			}
 		}
@@ -227,7 +233,9 @@ func (r *Resolver) UpdateContact(ctx context.Context, id string, in model.Update
 		if err := db.UpdateContact(ctx, tx, k); err != nil {
 			return nil, err
 		}
-		return toContact(k), db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "contact.updated", "contact", k.ID)
+		out := toContact(k)
+		ev.change("contact.updated", toContact(&before), out)
+		return out, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "contact.updated", "contact", k.ID)
 	})
 	if isUnique(err, db.ContactsEmail) {
 		return nil, emailTaken(k.Email)
@@ -252,7 +260,7 @@ func (r *Resolver) DeleteContact(ctx context.Context, id string) (*Deleted, erro
 	if err != nil {
 		return nil, err
 	}
-	return mutate(ctx, r.DB, func(tx *sqlx.Tx) (*Deleted, error) {
+	return mutate(ctx, r, func(tx *sqlx.Tx, ev *Outbox) (*Deleted, error) {
 		k, err := findContact(ctx, tx, who.WorkspaceID, id, true, true)
 		if err != nil {
 			return nil, err
@@ -264,6 +272,7 @@ func (r *Resolver) DeleteContact(ctx context.Context, id string) (*Deleted, erro
 		if _, err := db.SoftDelete(ctx, tx, "contacts", who.WorkspaceID, k.ID); err != nil {
 			return nil, err
 		}
+		ev.add("contact.deleted", toContact(k))
 		return d, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "contact.deleted", "contact", k.ID)
 	})
 }

@@ -316,7 +316,7 @@ func (r *Resolver) CreateCustomer(ctx context.Context, in model.CreateCustomerIn
 	}
 	// A derived slug can lose a race to a concurrent create; derive again then.
 	for attempt := 0; ; attempt++ {
-		out, err := mutate(ctx, r.DB, func(tx *sqlx.Tx) (*model.Customer, error) {
+		out, err := mutate(ctx, r, func(tx *sqlx.Tx, ev *Outbox) (*model.Customer, error) {
 			var err error
 			if in.Slug != nil {
 				c.Slug = *in.Slug
@@ -326,7 +326,9 @@ func (r *Resolver) CreateCustomer(ctx context.Context, in model.CreateCustomerIn
 			if err := db.InsertCustomer(ctx, tx, &c); err != nil {
 				return nil, err
 			}
-			return toCustomer(&c), db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "customer.created", "customer", c.ID)
+			out := toCustomer(&c)
+			ev.add("customer.created", out)
+			return out, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "customer.created", "customer", c.ID)
 		})
 		if isUnique(err, "customers_slug") {
 			if in.Slug == nil && attempt < 5 {
@@ -353,7 +355,7 @@ func (r *Resolver) UpdateCustomer(ctx context.Context, id string, in model.Updat
 		return nil, err
 	}
 	var c *db.Customer
-	out, err := mutate(ctx, r.DB, func(tx *sqlx.Tx) (*model.Customer, error) {
+	out, err := mutate(ctx, r, func(tx *sqlx.Tx, ev *Outbox) (*model.Customer, error) {
 		var err error
 		if c, err = findCustomer(ctx, tx, who.WorkspaceID, id, false, true); err != nil {
 			return nil, err
@@ -390,7 +392,15 @@ func (r *Resolver) UpdateCustomer(ctx context.Context, id string, in model.Updat
 		if err := db.UpdateCustomer(ctx, tx, c); err != nil {
 			return nil, err
 		}
-		return toCustomer(c), db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "customer.updated", "customer", c.ID)
+		prev, out := toCustomer(&before), toCustomer(c)
+		ev.change("customer.updated", prev, out)
+		if c.Status != before.Status {
+			switch c.Status {
+			case "at_risk", "churned", "archived":
+				ev.change("customer."+c.Status, prev, out, "status")
+			}
+		}
+		return out, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "customer.updated", "customer", c.ID)
 	})
 	if isUnique(err, "customers_slug") {
 		return nil, slugTaken(c.Slug)
@@ -424,7 +434,7 @@ func (r *Resolver) DeleteCustomer(ctx context.Context, id string) (*Deleted, err
 	if err != nil {
 		return nil, err
 	}
-	return mutate(ctx, r.DB, func(tx *sqlx.Tx) (*Deleted, error) {
+	return mutate(ctx, r, func(tx *sqlx.Tx, ev *Outbox) (*Deleted, error) {
 		c, err := findCustomer(ctx, tx, who.WorkspaceID, id, true, true)
 		if err != nil {
 			return nil, err
@@ -436,6 +446,7 @@ func (r *Resolver) DeleteCustomer(ctx context.Context, id string) (*Deleted, err
 		if _, err := db.SoftDelete(ctx, tx, "customers", who.WorkspaceID, c.ID); err != nil {
 			return nil, err
 		}
+		ev.add("customer.deleted", toCustomer(c))
 		return d, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "customer.deleted", "customer", c.ID)
 	})
 }

@@ -156,8 +156,13 @@ func (r *Resolver) RevokeAPIKey(ctx context.Context, ref string) (*model.APIKey,
 }
 
 func (r *Resolver) revokeKey(ctx context.Context, workspaceID, ref string) (*model.APIKey, bool, error) {
-	hash := auth.Hash(ref)
-	ks, err := db.MatchKeys(ctx, r.DB, workspaceID, ref, hash)
+	// A full key is matched by its hash alone: the key itself never reaches
+	// PostgreSQL (its log, pg_stat_activity). An id or a prefix is not secret.
+	idOrPrefix, hash := ref, []byte(nil)
+	if _, full := auth.ParseKey(ref); full {
+		idOrPrefix, hash = "", auth.Hash(ref)
+	}
+	ks, err := db.MatchKeys(ctx, r.DB, workspaceID, idOrPrefix, hash)
 	if err != nil {
 		return nil, false, err
 	}

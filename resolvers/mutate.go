@@ -4,8 +4,6 @@ import (
 	"context"
 
 	"github.com/jmoiron/sqlx"
-
-	"pivotal/db"
 )
 
 // TxHook runs inside a mutation's transaction after the mutation succeeded,
@@ -20,14 +18,19 @@ func WithTxHook(ctx context.Context, hook TxHook) context.Context {
 	return context.WithValue(ctx, txHookKey{}, hook)
 }
 
-// mutate runs fn in one transaction (retrying serialization failures) and then
-// the context's TxHook, if any, in the same transaction.
-func mutate[T any](ctx context.Context, store *db.DB, fn func(tx *sqlx.Tx) (T, error)) (T, error) {
+// mutate runs fn in one transaction (retrying serialization failures), then
+// writes the events fn put in the outbox and runs the context's TxHook, if any,
+// in the same transaction.
+func mutate[T any](ctx context.Context, r *Resolver, fn func(tx *sqlx.Tx, ev *Outbox) (T, error)) (T, error) {
 	var out T
 	hook, _ := ctx.Value(txHookKey{}).(TxHook)
-	err := store.Transact(ctx, func(tx *sqlx.Tx) error {
+	err := r.DB.Transact(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		if out, err = fn(tx); err != nil {
+		var ev Outbox
+		if out, err = fn(tx, &ev); err != nil {
+			return err
+		}
+		if err = ev.flush(ctx, tx, r.Resource); err != nil {
 			return err
 		}
 		if hook != nil {

@@ -170,7 +170,7 @@ func (r *Resolver) CreateOnboarding(ctx context.Context, in model.CreateOnboardi
 	if in.Phase != nil {
 		o.Phase = RESTEnum(*in.Phase)
 	}
-	out, err := mutate(ctx, r.DB, func(tx *sqlx.Tx) (*model.Onboarding, error) {
+	out, err := mutate(ctx, r, func(tx *sqlx.Tx, ev *Outbox) (*model.Onboarding, error) {
 		c, err := findCustomer(ctx, tx, who.WorkspaceID, in.CustomerID, false, false)
 		if err != nil {
 			return nil, err
@@ -183,7 +183,9 @@ func (r *Resolver) CreateOnboarding(ctx context.Context, in model.CreateOnboardi
 		if err := recordPhase(ctx, tx, who, &o, nil, o.CreatedAt); err != nil {
 			return nil, err
 		}
-		return toOnboarding(&o), db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "onboarding.created", "onboarding", o.ID)
+		out := toOnboarding(&o)
+		ev.add("onboarding.created", out)
+		return out, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "onboarding.created", "onboarding", o.ID)
 	})
 	if err != nil {
 		return nil, invalidValue(err)
@@ -203,7 +205,7 @@ func (r *Resolver) UpdateOnboarding(ctx context.Context, id string, in model.Upd
 	if err := validateOnboardingUpdate(&in); err != nil {
 		return nil, err
 	}
-	out, err := mutate(ctx, r.DB, func(tx *sqlx.Tx) (*model.Onboarding, error) {
+	out, err := mutate(ctx, r, func(tx *sqlx.Tx, ev *Outbox) (*model.Onboarding, error) {
 		o, err := findOnboarding(ctx, tx, who.WorkspaceID, id, false, true)
 		if err != nil {
 			return nil, err
@@ -236,12 +238,39 @@ func (r *Resolver) UpdateOnboarding(ctx context.Context, id string, in model.Upd
 				return nil, err
 			}
 		}
-		return toOnboarding(o), db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "onboarding.updated", "onboarding", o.ID)
+		out := toOnboarding(o)
+		onboardingEvents(ev, &before, o, toOnboarding(&before), out)
+		return out, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "onboarding.updated", "onboarding", o.ID)
 	})
 	if err != nil {
 		return nil, invalidValue(err)
 	}
 	return out, nil
+}
+
+// onboardingEvents records an update's events in the contract's order:
+// updated, then phase and state changes and the milestones they reach.
+func onboardingEvents(ev *Outbox, before, after *db.Onboarding, prev, out *model.Onboarding) {
+	ev.change("onboarding.updated", prev, out)
+	phase, state := after.Phase != before.Phase, after.State != before.State
+	if phase {
+		ev.change("onboarding.phase_changed", prev, out, "phase")
+	}
+	if state {
+		ev.change("onboarding.state_changed", prev, out, "state")
+	}
+	if state && after.State == "at_risk" {
+		ev.change("onboarding.at_risk", prev, out, "state")
+	}
+	if state && before.State == "at_risk" && after.State == "active" {
+		ev.change("onboarding.back_on_track", prev, out, "state")
+	}
+	if phase && after.Phase == "launch" {
+		ev.change("onboarding.launched", prev, out, "phase")
+	}
+	if phase && after.Phase == "completed" {
+		ev.change("onboarding.completed", prev, out, "phase")
+	}
 }
 
 func onboardingUnchanged(a, b *db.Onboarding) bool {
@@ -262,7 +291,7 @@ func (r *Resolver) DeleteOnboarding(ctx context.Context, id string) (*Deleted, e
 	if err != nil {
 		return nil, err
 	}
-	return mutate(ctx, r.DB, func(tx *sqlx.Tx) (*Deleted, error) {
+	return mutate(ctx, r, func(tx *sqlx.Tx, ev *Outbox) (*Deleted, error) {
 		o, err := findOnboarding(ctx, tx, who.WorkspaceID, id, true, true)
 		if err != nil {
 			return nil, err
@@ -274,6 +303,7 @@ func (r *Resolver) DeleteOnboarding(ctx context.Context, id string) (*Deleted, e
 		if _, err := db.SoftDelete(ctx, tx, "onboardings", who.WorkspaceID, o.ID); err != nil {
 			return nil, err
 		}
+		ev.add("onboarding.deleted", toOnboarding(o))
 		return d, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "onboarding.deleted", "onboarding", o.ID)
 	})
 }

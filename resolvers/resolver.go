@@ -15,8 +15,12 @@ type Resolver struct {
 	DB    *db.DB
 	Log   *slog.Logger
 	Hooks Hooks
+	// Resource renders objects as REST resources for events' data.object
+	// (rest.Resource). Nil: mutations write no events (one-shot commands).
+	Resource ResourceRenderer
 
 	unavailable unavailableLog
+	plans       planCache
 }
 
 // New returns a Resolver over store.

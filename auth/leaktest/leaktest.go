@@ -34,12 +34,13 @@ type source struct {
 
 // Key records key strings a test used, exactly as used. Strings that do not
 // start like a key (pivotal_…) are not keys and are ignored, so a caller may
-// pass whatever it sent as a bearer token.
+// pass whatever it sent as a bearer token; so is a bare visible prefix
+// (pivotal_XXXXXXXX), which names a key without being one and may be logged.
 func Key(ks ...string) {
 	mu.Lock()
 	defer mu.Unlock()
 	for _, k := range ks {
-		if strings.HasPrefix(k, auth.LivePrefix) {
+		if strings.HasPrefix(k, auth.LivePrefix) && !auth.IsPrefix(k) {
 			keys[k] = true
 		}
 	}

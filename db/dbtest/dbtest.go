@@ -30,6 +30,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"pivotal/auth/leaktest"
 	"pivotal/db"
 	"pivotal/localpg"
 )
@@ -176,6 +177,11 @@ func setUp() (cleanup func(), err error) {
 		return cleanup, err
 	}
 	undo = append(undo, func() { admin.Close() })
+	if cluster != nil {
+		if err := logStatements(ctx, &undo); err != nil {
+			return cleanup, err
+		}
+	}
 
 	template = "pivotal_template_" + randomHex(6)
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(template)); err != nil {
@@ -202,6 +208,32 @@ func setUp() (cleanup func(), err error) {
 		err = cerr
 	}
 	return cleanup, err
+}
+
+// logStatements makes the throwaway server log every statement with its
+// parameters, and hands that log to the key-leak check (auth/leaktest) before
+// the cluster goes away: no API key may ever reach PostgreSQL, where it would
+// sit in pg_stat_activity and in the server's log. Keys are looked up by hash.
+func logStatements(ctx context.Context, undo *[]func()) error {
+	for _, stmt := range []string{"ALTER SYSTEM SET log_statement = 'all'", "SELECT pg_reload_conf()"} {
+		if _, err := admin.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("dbtest: %s: %w", stmt, err)
+		}
+	}
+	var logged string
+	leaktest.Source("postgres.log (every statement and its parameters)", func() string { return logged })
+	// undo runs last to first: this runs before the cluster stops and its
+	// directory is removed.
+	*undo = append(*undo, func() {
+		b, err := os.ReadFile(cluster.LogFile())
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "dbtest: reading the server's log for the key-leak check: %v\n", err)
+			logged = "(unreadable: " + err.Error() + ")"
+			return
+		}
+		logged = string(b)
+	})
+	return nil
 }
 
 // tempRoot is where throwaway clusters live: /dev/shm when it is roomy and TMPDIR

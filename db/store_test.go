@@ -1,6 +1,7 @@
-// Package storetest tests the store against a real PostgreSQL: options that
-// reach the server, counters, and the statement counter.
-package storetest
+// The store against a real PostgreSQL: options that reach the server,
+// counters, and the statement counter. An external test package, so that it
+// can use dbtest (which imports db) and sees db only as its callers do.
+package db_test
 
 import (
 	"context"

@@ -1,0 +1,308 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// A level statement reads plain rows for one level of a read: the root page,
+// or the pages (or single rows) of many parents at once. It selects columns
+// only; the caller writes the response from the rows. Its text depends on the
+// table, the relation to the parent, the columns and which filters are set,
+// never on how many parents or pages are asked: every parent's key, page size,
+// cursor and filter values are array parameters, one element per Ask.
+
+// Table names a table a level reads.
+type Table string
+
+const (
+	TableCustomers        Table = "customers"
+	TableContacts         Table = "contacts"
+	TableOnboardings      Table = "onboardings"
+	TablePhaseTransitions Table = "phase_transitions"
+)
+
+// tableColumns are the columns a level may select from each table, in the
+// order every statement lists them. Names never come from a request.
+var tableColumns = map[Table][]string{
+	TableCustomers: {"id", "display_id", "name", "slug", "domain", "status", "plan", "mrr", "monthly_orders",
+		"hubspot_company_id", "hubspot_deal_id", "stripe_customer_id", "intercom_company_id", "slack_channel_id",
+		"metadata", "created_at", "updated_at"},
+	TableContacts: {"id", "display_id", "customer_id", "name", "email", "title", "is_primary", "labels",
+		"created_at", "updated_at"},
+	TableOnboardings: {"id", "display_id", "customer_id", "name", "template_id", "phase", "state",
+		"waiting_on_customer", "started_at", "completed_at", "target_launch_date", "csm_id", "se_id",
+		"designer_id", "product_ops_id", "notes", "reminders_enabled", "reminder_frequency_days",
+		"created_at", "updated_at"},
+	TablePhaseTransitions: {"id", "onboarding_id", "from_phase", "to_phase", "actor", "created_at"},
+}
+
+// timeColumns are scanned as instants and stored in TimeLayout.
+var timeColumns = map[string]bool{"created_at": true, "updated_at": true, "started_at": true,
+	"completed_at": true, "target_launch_date": true}
+
+// TimeLayout is how a level stores an instant: UTC, six fractional digits, Z.
+const TimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// Columns returns the columns a level may select from t, in statement order.
+func Columns(t Table) []string { return tableColumns[t] }
+
+// IsTimeColumn reports whether column holds an instant (stored in TimeLayout).
+func IsTimeColumn(column string) bool { return timeColumns[column] }
+
+// Relation says which rows of a level belong to an Ask's key.
+type Relation int
+
+const (
+	// RelRoot: a page of the workspace's visible rows (Ask.Key unused).
+	// Onboardings are visible only while their customer is.
+	RelRoot Relation = iota
+	// RelCustomer: a page of the rows whose customer_id is the key.
+	RelCustomer
+	// RelID: the visible row whose id is the key.
+	RelID
+	// RelPrimary: the visible primary contact of customer key.
+	RelPrimary
+	// RelOnboarding: every row of onboarding key (phase transitions), newest first.
+	RelOnboarding
+)
+
+// Filter is a set of row filters a level applies.
+type Filter uint8
+
+const (
+	FilterStatus  Filter = 1 << iota // customers.status = Ask.Status
+	FilterSlug                       // customers.slug = Ask.Slug
+	FilterPhase                      // onboardings.phase = Ask.Phase
+	FilterState                      // onboardings.state = Ask.State
+	FilterWaiting                    // onboardings waiting on the customer
+)
+
+// Level is the shape of one level statement.
+type Level struct {
+	Table    Table
+	Rel      Relation
+	Columns  []string // a subset of Columns(Table), in its order
+	Filters  Filter
+	paged    bool
+	prepared string
+}
+
+// Ask is one page (or row) asked of a level.
+type Ask struct {
+	// Key is the parent's id (or customer id) the rows belong to.
+	Key string
+	// Limit is how many rows to read at most (a page and its lookahead).
+	Limit int
+	// Before, when set, keeps rows created strictly before it.
+	Before                     *time.Time
+	Status, Slug, Phase, State string
+}
+
+// SQL returns the level's statement text.
+func (l *Level) SQL() (string, error) {
+	if l.prepared != "" {
+		return l.prepared, nil
+	}
+	allowed := tableColumns[l.Table]
+	if allowed == nil || len(l.Columns) == 0 {
+		return "", fmt.Errorf("db: no level over %q", l.Table)
+	}
+	cols := make([]string, len(l.Columns))
+	next := 0
+	for i, c := range l.Columns {
+		for next < len(allowed) && allowed[next] != c {
+			next++
+		}
+		if next == len(allowed) {
+			return "", fmt.Errorf("db: column %s.%s unknown or out of order", l.Table, c)
+		}
+		cols[i] = "t." + c
+	}
+	var b strings.Builder
+	b.WriteString("SELECT a.n, ")
+	b.WriteString(strings.Join(cols, ", "))
+	b.WriteString(" FROM unnest($2::int[], $3::text[], $4::int[], $5::timestamptz[]")
+	params := []string{"n", "k", "lim", "before"}
+	for _, f := range []struct {
+		bit  Filter
+		name string
+	}{{FilterStatus, "status"}, {FilterSlug, "slug"}, {FilterPhase, "phase"}, {FilterState, "state"}} {
+		if l.Filters&f.bit != 0 {
+			params = append(params, f.name)
+			b.WriteString(", $" + strconv.Itoa(len(params)+1) + "::text[]")
+		}
+	}
+	b.WriteString(") AS a(" + strings.Join(params, ", ") + ") CROSS JOIN LATERAL (SELECT ")
+	b.WriteString(strings.Join(cols, ", "))
+	b.WriteString(" FROM " + string(l.Table) + " t WHERE t.workspace_id = $1")
+	if l.Table != TablePhaseTransitions {
+		b.WriteString(" AND t.deleted_at IS NULL")
+	}
+	order, limit := " ORDER BY t.created_at DESC", " LIMIT a.lim"
+	switch l.Rel {
+	case RelRoot:
+		if l.Table == TableOnboardings {
+			b.WriteString(" AND EXISTS (SELECT 1 FROM customers p WHERE p.workspace_id = $1 AND p.id = t.customer_id AND p.deleted_at IS NULL)")
+		}
+	case RelCustomer:
+		b.WriteString(" AND t.customer_id = a.k")
+	case RelID:
+		b.WriteString(" AND t.id = a.k")
+		order = ""
+	case RelPrimary:
+		b.WriteString(" AND t.customer_id = a.k AND t.is_primary")
+		order = ""
+	case RelOnboarding:
+		b.WriteString(" AND t.onboarding_id = a.k")
+		order, limit = " ORDER BY t.created_at DESC, t.id DESC", ""
+	default:
+		return "", fmt.Errorf("db: unknown relation %d", l.Rel)
+	}
+	if l.Rel == RelRoot || l.Rel == RelCustomer {
+		b.WriteString(" AND t.created_at < a.before")
+	}
+	for _, f := range []struct {
+		bit  Filter
+		cond string
+	}{{FilterStatus, "t.status = a.status"}, {FilterSlug, "t.slug = a.slug"}, {FilterPhase, "t.phase = a.phase"},
+		{FilterState, "t.state = a.state"}, {FilterWaiting, "t.waiting_on_customer"}} {
+		if l.Filters&f.bit != 0 {
+			b.WriteString(" AND " + f.cond)
+		}
+	}
+	b.WriteString(order + limit + ") t")
+	l.prepared = b.String()
+	return l.prepared, nil
+}
+
+// Rows are the rows a level read, each tagged with the Ask it answers. Values
+// are kept in one buffer; instants in TimeLayout, other values as PostgreSQL's
+// text (a text[] as its array literal, json as stored).
+type Rows struct {
+	cols  int
+	ask   []int32
+	cells []cell
+	buf   []byte
+}
+
+type cell struct{ from, to int32 } // to < 0: NULL
+
+// Len is the number of rows.
+func (r *Rows) Len() int { return len(r.ask) }
+
+// Ask is the index of the Ask row i answers.
+func (r *Rows) Ask(i int) int { return int(r.ask[i]) }
+
+// Value returns column c of row i, or ok=false for NULL. The bytes are valid
+// while r is.
+func (r *Rows) Value(i, c int) (v []byte, ok bool) {
+	x := r.cells[i*r.cols+c]
+	if x.to < 0 {
+		return nil, false
+	}
+	return r.buf[x.from:x.to], true
+}
+
+// Query runs the level for asks in workspaceID and appends the rows to into
+// (whose rows of other levels of the same shape it keeps); ask indexes in the
+// rows are base + the index in asks.
+func (l *Level) Query(ctx context.Context, q Queryer, workspaceID string, asks []Ask, base int, into *Rows) error {
+	query, err := l.SQL()
+	if err != nil {
+		return err
+	}
+	n := len(asks)
+	ns, keys, lims, befores := make([]int64, n), make([]string, n), make([]int64, n), make([]string, n)
+	var status, slug, phase, state []string
+	for i, a := range asks {
+		ns[i], keys[i], lims[i] = int64(base+i), a.Key, int64(a.Limit)
+		if a.Before != nil {
+			befores[i] = a.Before.UTC().Format(time.RFC3339Nano)
+		} else {
+			befores[i] = "infinity"
+		}
+		if l.Filters&FilterStatus != 0 {
+			status = append(status, a.Status)
+		}
+		if l.Filters&FilterSlug != 0 {
+			slug = append(slug, a.Slug)
+		}
+		if l.Filters&FilterPhase != 0 {
+			phase = append(phase, a.Phase)
+		}
+		if l.Filters&FilterState != 0 {
+			state = append(state, a.State)
+		}
+	}
+	args := []any{workspaceID, pq.Array(ns), pq.Array(keys), pq.Array(lims), pq.Array(befores)}
+	for _, f := range [][]string{status, slug, phase, state} {
+		if f != nil {
+			args = append(args, pq.Array(f))
+		}
+	}
+	var rows *sql.Rows
+	if stmt, err := preparedJSON(ctx, q, query); err != nil {
+		return err
+	} else if stmt != nil {
+		rows, err = stmt.QueryContext(ctx, args...)
+		if err != nil {
+			return classify(err)
+		}
+	} else {
+		rows, err = q.QueryContext(ctx, query, args...)
+		if err != nil {
+			return classify(err)
+		}
+	}
+	defer rows.Close()
+	if into.cols == 0 {
+		into.cols = len(l.Columns)
+	} else if into.cols != len(l.Columns) {
+		return fmt.Errorf("db: rows of %d columns cannot take %d", into.cols, len(l.Columns))
+	}
+	// One destination per column, reused for every row: raw bytes, or an
+	// instant for timestamp columns.
+	var askN int64
+	raws := make([]sql.RawBytes, len(l.Columns))
+	times := make([]sql.NullTime, len(l.Columns))
+	dest := make([]any, 1+len(l.Columns))
+	dest[0] = &askN
+	for i, c := range l.Columns {
+		if timeColumns[c] {
+			dest[1+i] = &times[i]
+		} else {
+			dest[1+i] = &raws[i]
+		}
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return classify(err)
+		}
+		into.ask = append(into.ask, int32(askN))
+		for i, c := range l.Columns {
+			from := int32(len(into.buf))
+			switch {
+			case timeColumns[c]:
+				if !times[i].Valid {
+					into.cells = append(into.cells, cell{0, -1})
+					continue
+				}
+				into.buf = times[i].Time.UTC().AppendFormat(into.buf, TimeLayout)
+			case raws[i] == nil:
+				into.cells = append(into.cells, cell{0, -1})
+				continue
+			default:
+				into.buf = append(into.buf, raws[i]...)
+			}
+			into.cells = append(into.cells, cell{from, int32(len(into.buf))})
+		}
+	}
+	return classify(rows.Err())
+}

@@ -1,0 +1,95 @@
+package jsonw
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/lib/pq"
+)
+
+var samples = []string{
+	"", "plain", `quote " and backslash \`, "tab\tcr\rnl\nbs\bff\f", "nul \x00 \x01 \x1f \x7f",
+	"<b>&amp;</b>", "Zoë 東京 🚀", "line\u2028sep\u2029par", "bad \xff utf8 \xe2\x80", "\u00e9\u0301",
+	`{"json": "in a string"}`,
+}
+
+// reference encoders: what the executor and the REST renderer print.
+func gqlgenString(s string) []byte {
+	var b bytes.Buffer
+	graphql.MarshalString(s).MarshalGQL(&b)
+	return b.Bytes()
+}
+
+func restString(s string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+func TestStringsMatchTheReferenceEncoders(t *testing.T) {
+	for _, s := range samples {
+		if got, want := GraphQLString(nil, []byte(s)), gqlgenString(s); !bytes.Equal(got, want) {
+			t.Errorf("GraphQLString(%q) = %s, gqlgen writes %s", s, got, want)
+		}
+		if got, want := RESTString(nil, []byte(s)), restString(s); !bytes.Equal(got, want) {
+			t.Errorf("RESTString(%q) = %s, encoding/json writes %s", s, got, want)
+		}
+	}
+}
+
+func FuzzStrings(f *testing.F) {
+	for _, s := range samples {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := GraphQLString([]byte("x"), []byte(s)), append([]byte("x"), gqlgenString(s)...); !bytes.Equal(got, want) {
+			t.Errorf("GraphQLString(%q) = %s, want %s", s, got, want)
+		}
+		if got, want := RESTString(nil, []byte(s)), restString(s); !bytes.Equal(got, want) {
+			t.Errorf("RESTString(%q) = %s, want %s", s, got, want)
+		}
+	})
+}
+
+func TestStringArray(t *testing.T) {
+	for _, labels := range [][]string{{}, {"a"}, {"vip", "beta"}, {"with space", `q"uote`, `back\slash`, "comma,inside", "{brace}", "NULL", "", "Zoë"}} {
+		lit, err := pq.StringArray(labels).Value()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := StringArray(nil, []byte(lit.(string)), RESTString)
+		if err != nil {
+			t.Fatalf("%s: %v", lit, err)
+		}
+		want, _ := json.Marshal(labels)
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: %s, want %s", lit, got, want)
+		}
+	}
+	// PostgreSQL's own spelling: bare elements where no quoting is needed.
+	got, err := StringArray(nil, []byte(`{vip,"with space","q\"uote",NULLX}`), GraphQLString)
+	if err != nil || string(got) != `["vip","with space","q\"uote","NULLX"]` {
+		t.Errorf("%s %v", got, err)
+	}
+	for _, bad := range []string{"", "{", `{"open}`, "{a,,b}", "{NULL}", `{"a"b}`} {
+		if _, err := StringArray(nil, []byte(bad), RESTString); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestCompact(t *testing.T) {
+	src := []byte(`{"a": 1, "b": [true, null, "<&>"], "c": {"d": "e\u2028"}}`)
+	got, err := Compact([]byte("x"), src)
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetEscapeHTML(false)
+	enc.Encode(json.RawMessage(src))
+	if err != nil || string(got) != "x"+string(bytes.TrimSpace(want.Bytes())) {
+		t.Errorf("%s %v, want x%s", got, err, want.Bytes())
+	}
+}
