@@ -15,13 +15,15 @@ type Resolver struct {
 	DB    *db.DB
 	Log   *slog.Logger
 	Hooks Hooks
+	// Resource renders objects as REST resources for events' data.object
+	// (rest.Resource). Nil: mutations write no events (one-shot commands).
+	Resource ResourceRenderer
 	// MaxAPIKeys is the most active keys a workspace may hold for createApiKey
 	// to create another; 0 means DefaultMaxAPIKeys. The operator's CLI is not
 	// bound by it.
 	MaxAPIKeys int
-	// Resource renders objects as REST resources for events' data.object
-	// (rest.Resource). Nil: mutations write no events (one-shot commands).
-	Resource ResourceRenderer
+	// Webhooks are the operator's settings for webhook endpoints.
+	Webhooks WebhookOptions
 
 	unavailable unavailableLog
 	plans       planCache
