@@ -195,7 +195,12 @@ func TestCreateAPIKeyBounds(t *testing.T) {
 	if e.res.MaxAPIKeys != 0 || resolvers.DefaultMaxAPIKeys != 100 {
 		t.Fatalf("MaxAPIKeys %d, default %d", e.res.MaxAPIKeys, resolvers.DefaultMaxAPIKeys)
 	}
-	e.res.MaxAPIKeys = 6
+	// A server of its own whose resolver holds the cap, set before it serves.
+	capped := resolvers.New(e.store, e.res.Log)
+	capped.MaxAPIKeys = 6
+	srv := httptest.NewServer(New(capped, e.res.Log, Options{}))
+	t.Cleanup(srv.Close)
+	e = &env{t: t, store: e.store, res: capped, srv: srv}
 	results := make(chan response, 8)
 	for range 8 {
 		go func() { results <- e.gql(live, `mutation { createApiKey(name: "c") { secret } }`, nil) }()
