@@ -10,7 +10,7 @@ GO      ?= go
 BIN     := bin/pivotal
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run build test vet generate postgres redis chromium node graphiql-assets clean bench fuzz
+.PHONY: run build test vet generate postgres redis chromium node graphiql-assets clean bench bench-indexes fuzz
 
 build:
 	$(GO) build -o $(BIN) .
@@ -64,6 +64,10 @@ generate:
 SCALE ?= 1k
 bench: postgres
 	SCALE=$(SCALE) bench/run.sh
+
+# bench-indexes: what migration 0003's list indexes cost on writes (bench/indexcost.sh).
+bench-indexes: postgres
+	bench/indexcost.sh
 
 postgres:
 	@scripts/ensure-postgres.sh

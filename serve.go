@@ -219,6 +219,8 @@ func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter
 	res := resolvers.New(store, log)
 	res.Hooks.IdempotentReplay = metrics.IdempotentReplays.Inc
 	res.Resource = rest.Resource
+	res.MaxAPIKeys = c.MaxAPIKeys
+	res.Webhooks.AllowPrivate = c.Webhooks.AllowPrivate || c.Demo
 	var uiHeaders map[string]string
 	if c.Demo {
 		if uiHeaders, err = startDemo(ctx, res, c.DataDir, c.Addr, b.addr, b.stdout, log); err != nil {

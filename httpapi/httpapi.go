@@ -119,7 +119,7 @@ func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options)
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = DefaultMaxDepth
 	}
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res}))
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res, Schema: servedSchema()}))
 	srv.AddTransport(overHTTP{})
 	srv.AddTransport(refuseOther{}) // last: whatever no transport before it takes
 	docs := lru.New[*ast.QueryDocument](1000)
@@ -149,7 +149,7 @@ func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options)
 // schemaSDL is the served schema as SDL, for the GraphiQL page.
 func schemaSDL() string {
 	var b strings.Builder
-	formatter.NewFormatter(&b).FormatSchema(graph.NewExecutableSchema(graph.Config{}).Schema())
+	formatter.NewFormatter(&b).FormatSchema(servedSchema())
 	return b.String()
 }
 
