@@ -521,3 +521,34 @@ func TestRetention(t *testing.T) {
 		t.Errorf("%d attempts kept, want 3 (the 91-day-old message's go with it)", n)
 	}
 }
+
+// TestEndpointDeletedDuringDelivery: an endpoint deleted while one of its
+// deliveries is under way loses its messages; the delivery's outcome has
+// nothing to be recorded against and is dropped without an error.
+func TestEndpointDeletedDuringDelivery(t *testing.T) {
+	f := newFixture(t)
+	release := make(chan struct{})
+	var hits atomic.Int64
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		<-release
+	}))
+	defer rc.Close()
+	ep := f.endpoint(rc.URL, false)
+	d := f.run(&Dispatcher{})
+	f.emit(1, true)
+	f.waitFor("the delivery to start", func() bool { return hits.Load() == 1 })
+	if _, err := db.DeleteWebhookEndpoint(context.Background(), f.store, f.ws, ep.ID); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	r := db.AttemptResult{AttemptedAt: time.Now(), OK: true, Status: "succeeded", NextAttemptAt: time.Now()}
+	disabled, err := db.RecordAttempt(context.Background(), d.DB, &db.Delivery{WorkspaceID: f.ws, MessageID: "msg_gone",
+		EndpointID: ep.ID}, "lease", r, MaxConsecutiveFailures)
+	if err != nil || disabled {
+		t.Fatalf("recording an attempt of a deleted endpoint: %v, disabled %v", err, disabled)
+	}
+	if n := f.count(`SELECT count(*) FROM webhook_attempts`); n != 0 {
+		t.Fatalf("%d attempts recorded for a deleted endpoint", n)
+	}
+}
