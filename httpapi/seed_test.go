@@ -86,3 +86,48 @@ func TestSeedKeepsInvariants(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedSparseAndDense checks the shares db.Seed promises, which the
+// benchmark's dense and sparse list filters rely on: without Dense, status
+// churned, state paused and waiting and phase internal_qa match 0.1 % of the
+// rows or fewer (and at least one row), and the oldest customer owns 1 % of
+// the onboardings; with Dense, every one of them is common.
+func TestSeedSparseAndDense(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	shares := func(ws string, dense bool) map[string]float64 {
+		e.key(ws)
+		w, err := db.FindWorkspaceBySlug(ctx, e.store, ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Seed(ctx, e.store, w.ID, db.SeedSpec{Customers: 2000, OnboardingsPer: 3, Dense: dense, Actor: "API: seed"}); err != nil {
+			t.Fatal(err)
+		}
+		var churned, paused, waiting, qa, oldest float64
+		err = e.store.QueryRowContext(ctx, `SELECT
+			(SELECT avg((status = 'churned')::int) FROM customers WHERE workspace_id = $1),
+			(SELECT avg((state = 'paused')::int) FROM onboardings WHERE workspace_id = $1),
+			(SELECT avg((state = 'waiting')::int) FROM onboardings WHERE workspace_id = $1),
+			(SELECT avg((phase = 'internal_qa')::int) FROM onboardings WHERE workspace_id = $1),
+			(SELECT avg((customer_id = (SELECT id FROM customers WHERE workspace_id = $1 ORDER BY created_at LIMIT 1))::int)
+				FROM onboardings WHERE workspace_id = $1)`, w.ID).Scan(&churned, &paused, &waiting, &qa, &oldest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return map[string]float64{"churned": churned, "paused": paused, "waiting": waiting, "internal_qa": qa, "oldest customer": oldest}
+	}
+	for name, share := range shares("sparse", false) {
+		switch {
+		case name == "oldest customer" && (share < 0.009 || share > 0.011):
+			t.Errorf("sparse seed: the oldest customer owns %.4f of the onboardings, want 1 %%", share)
+		case name != "oldest customer" && (share <= 0 || share > 0.001):
+			t.Errorf("sparse seed: %s on %.4f of the rows, want (0, 0.1 %%]", name, share)
+		}
+	}
+	for name, share := range shares("dense", true) {
+		if name != "oldest customer" && share < 0.1 {
+			t.Errorf("dense seed: %s on %.4f of the rows, want at least 10 %%", name, share)
+		}
+	}
+}

@@ -62,10 +62,14 @@ func headerHasToken(h http.Header, name, token string) bool {
 }
 
 // wsTransport is gqlgen's websocket transport, for graphql-transport-ws
-// upgrades only.
-type wsTransport struct{ transport.Websocket }
+// upgrades only, when the server has a hub (a Resolver without one serves no
+// subscriptions: the upgrade is refused like any other).
+type wsTransport struct {
+	transport.Websocket
+	res *resolvers.Resolver
+}
 
-func (t wsTransport) Supports(r *http.Request) bool { return isGraphQLWS(r) }
+func (t wsTransport) Supports(r *http.Request) bool { return t.res.Live != nil && isGraphQLWS(r) }
 
 // wsImplementation accepts with coder/websocket (gqlgen's default), offering
 // graphql-transport-ws only (wsHandler has checked the Origin). It hands the
@@ -137,7 +141,7 @@ func newWSTransport(res *resolvers.Resolver, o Options) wsTransport {
 	if keepAlive <= 0 {
 		keepAlive = DefaultKeepAlive
 	}
-	return wsTransport{transport.Websocket{
+	return wsTransport{res: res, Websocket: transport.Websocket{
 		Implementation:   wsImplementation{sendBuffer: o.WebSocketSendBuffer},
 		InitTimeout:      10 * time.Second,
 		PingPongInterval: keepAlive,

@@ -89,7 +89,7 @@ func (r *Resolver) SubscribeEvents(ctx context.Context, types []string) (<-chan 
 				}
 				d = got
 			}
-			v, err := d.Memo(func(e db.Event) (any, error) { return EventFromPayload(e.Payload) })
+			v, err := d.Memo(func(e db.Event) (any, error) { return EventFromPayload(e.Payload, r.ReadResource) })
 			if err != nil {
 				r.Log.ErrorContext(ctx, "subscription: unreadable event", "event", d.Event.ID, "err", err.Error())
 				continue
