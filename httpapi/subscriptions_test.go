@@ -405,10 +405,12 @@ func TestSubscriptionAcrossInstances(t *testing.T) {
 			WHERE datname = current_database() AND application_name = 'pivotal-live-b'`); err != nil || n != 1 {
 			t.Fatalf("terminating B's LISTEN connection: %d %v", n, err)
 		}
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for b.hub.Snapshot().Reconnects < 2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+		// The next kill waits for the reconnection: a kill during it would
+		// only make it one reconnection, later.
+		deadline := time.Now().Add(10 * time.Second)
+		for b.hub.Snapshot().Reconnects < int64(i+1) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	time.Sleep(100 * time.Millisecond)
 	close(stop)
