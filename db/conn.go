@@ -16,10 +16,15 @@ import (
 type Stats struct {
 	statements atomic.Int64
 	nanos      atomic.Int64
+	text       atomic.Int64
 }
 
 // Statements is the number of statements run so far.
 func (s *Stats) Statements() int64 { return s.statements.Load() }
+
+// SQLBytes is the length of those statements' text (a prepared statement's
+// text counted at each execution), arguments not included.
+func (s *Stats) SQLBytes() int64 { return s.text.Load() }
 
 // Duration is the time spent waiting for those statements.
 func (s *Stats) Duration() time.Duration { return time.Duration(s.nanos.Load()) }
@@ -107,11 +112,12 @@ type countingConn struct {
 	observe Observer
 }
 
-func (c *countingConn) done(ctx context.Context, start time.Time, err error) {
+func (c *countingConn) done(ctx context.Context, start time.Time, err error, text int) {
 	d := time.Since(start)
 	if s := StatsFrom(ctx); s != nil {
 		s.statements.Add(1)
 		s.nanos.Add(int64(d))
+		s.text.Add(int64(text))
 	}
 	if c.observe != nil {
 		c.observe(ctx, d, err)
@@ -121,7 +127,7 @@ func (c *countingConn) done(ctx context.Context, start time.Time, err error) {
 func (c *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	start := time.Now()
 	rows, err := c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
-	c.done(ctx, start, err)
+	c.done(ctx, start, err, len(query))
 	logStatement(ctx, query, args)
 	return rows, err
 }
@@ -129,7 +135,7 @@ func (c *countingConn) QueryContext(ctx context.Context, query string, args []dr
 func (c *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	start := time.Now()
 	res, err := c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
-	c.done(ctx, start, err)
+	c.done(ctx, start, err, len(query))
 	logStatement(ctx, query, args)
 	return res, err
 }
@@ -137,7 +143,7 @@ func (c *countingConn) ExecContext(ctx context.Context, query string, args []dri
 func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	start := time.Now()
 	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
-	c.done(ctx, start, err)
+	c.done(ctx, start, err, len("BEGIN"))
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +170,7 @@ type countingStmt struct {
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	start := time.Now()
 	rows, err := s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
-	s.conn.done(ctx, start, err)
+	s.conn.done(ctx, start, err, len(s.query))
 	logStatement(ctx, s.query, args)
 	return rows, err
 }
@@ -172,7 +178,7 @@ func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValu
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	start := time.Now()
 	res, err := s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
-	s.conn.done(ctx, start, err)
+	s.conn.done(ctx, start, err, len(s.query))
 	logStatement(ctx, s.query, args)
 	return res, err
 }
@@ -219,14 +225,14 @@ type countingTx struct {
 func (t *countingTx) Commit() error {
 	start := time.Now()
 	err := t.Tx.Commit()
-	t.conn.done(t.ctx, start, err)
+	t.conn.done(t.ctx, start, err, len("COMMIT"))
 	return err
 }
 
 func (t *countingTx) Rollback() error {
 	start := time.Now()
 	err := t.Tx.Rollback()
-	t.conn.done(t.ctx, start, err)
+	t.conn.done(t.ctx, start, err, len("ROLLBACK"))
 	return err
 }
 

@@ -36,14 +36,21 @@ type fpReq struct {
 // log counts them.
 func (e *env) fpServe(t testing.TB, fast bool, key string, q fpReq) (response, int64) {
 	t.Helper()
-	r, n, _ := e.fpServePath(t, fast, key, q, Options{})
-	return r, n
+	r, l := e.fpServePath(t, fast, key, q, Options{})
+	return r, l.Statements
+}
+
+// fpLog is what the access log says of a request.
+type fpLog struct {
+	Statements int64  `json:"sql_statements"`
+	SQLBytes   int64  `json:"sql_bytes"`
+	ReadPath   string `json:"read_path"`
 }
 
 // fpServePath is fpServe with options, also returning which path answered
 // (the access log's read_path: "plan", "executor", or "" with the fast path
 // off).
-func (e *env) fpServePath(t testing.TB, fast bool, key string, q fpReq, o Options) (response, int64, string) {
+func (e *env) fpServePath(t testing.TB, fast bool, key string, q fpReq, o Options) (response, fpLog) {
 	t.Helper()
 	var logged lockedBuffer
 	o.DisableFastPath = !fast
@@ -79,14 +86,15 @@ func (e *env) fpServePath(t testing.TB, fast bool, key string, q fpReq, o Option
 		var entry struct {
 			Msg        string `json:"msg"`
 			Statements *int64 `json:"sql_statements"`
-			ReadPath   string `json:"read_path"`
+			fpLog
 		}
 		if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "request" && entry.Statements != nil {
-			return res, *entry.Statements, entry.ReadPath
+			entry.fpLog.Statements = *entry.Statements
+			return res, entry.fpLog
 		}
 	}
 	t.Fatalf("no access log line with sql_statements in %s", logged.String())
-	return res, 0, ""
+	return res, fpLog{}
 }
 
 // fpSame fails unless the two responses have the same status, content type and
@@ -524,7 +532,8 @@ func TestFastPathMatchesExecutor(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			slow, _ := e.fpServe(t, false, s.key, c.req)
-			fast, n, path := e.fpServePath(t, true, s.key, c.req, Options{})
+			fast, l := e.fpServePath(t, true, s.key, c.req, Options{})
+			n, path := l.Statements, l.ReadPath
 			if slow.Status != 200 || fpErrors(t, slow) || fpErrors(t, fast) {
 				t.Fatalf("errors\nexecutor:  %d %s\nfast path: %d %s", slow.Status, slow.Body, fast.Status, fast.Body)
 			}
@@ -601,7 +610,8 @@ func TestFastPathStatements(t *testing.T) {
 			t.Errorf("%s through the executor: %d statements, want 4", name, best)
 		}
 		for i := 0; i < 3; i++ {
-			fast, n, path := e.fpServePath(t, true, s.key, fpReq{query: query}, Options{})
+			fast, l := e.fpServePath(t, true, s.key, fpReq{query: query}, Options{})
+			n, path := l.Statements, l.ReadPath
 			if n != want || path != "plan" {
 				t.Errorf("%s through the read plan: %d statements by %q, want %d by the plan", name, n, path, want)
 			}
@@ -674,7 +684,8 @@ func TestFastPathFallsBack(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			slow, _ := e.fpServe(t, false, s.key, tc.req)
-			fast, _, path := e.fpServePath(t, true, s.key, tc.req, Options{})
+			fast, l := e.fpServePath(t, true, s.key, tc.req, Options{})
+			path := l.ReadPath
 			fpSame(t, slow, fast)
 			// Refused before execution: no path; GET and APQ reads: the plan;
 			// everything else here: the executor.

@@ -120,7 +120,7 @@ func AccessLog(log *slog.Logger, observe Observer) func(http.Handler) http.Handl
 			attrs := []any{
 				"request_id", RequestIDFrom(ctx), "method", r.Method, "route", route,
 				"status", rec.status, "duration_ms", float64(d.Microseconds()) / 1000,
-				"sql_statements", stats.Statements(), "bytes", rec.bytes,
+				"sql_statements", stats.Statements(), "sql_bytes", stats.SQLBytes(), "bytes", rec.bytes,
 			}
 			if id := holder.id; id != nil {
 				attrs = append(attrs, "key_prefix", id.KeyPrefix, "workspace", id.WorkspaceSlug)

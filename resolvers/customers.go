@@ -111,31 +111,6 @@ func customerListQuery(ctx context.Context, f CustomerFilter, a ListArgs) (strin
 	return who.WorkspaceID, db.CustomerFilter{Status: ptrEnumToREST(f.Status), Slug: f.Slug, Page: a.page()}, nil
 }
 
-// CustomersListJSON is FindCustomers as the store renders it: the REST list
-// envelope, ready to send. ok is false when the page holds a character the
-// store does not escape as rest's encoder does (U+2028, U+2029); the caller
-// then renders FindCustomers itself. Errors are FindCustomers'.
-func (r *Resolver) CustomersListJSON(ctx context.Context, f CustomerFilter, a ListArgs) (page []byte, ok bool, err error) {
-	ws, filter, err := customerListQuery(ctx, f, a)
-	if err != nil {
-		return nil, false, err
-	}
-	page, err = db.CustomersListJSON(ctx, r.DB, ws, filter)
-	if err != nil {
-		return nil, false, invalidValue(err)
-	}
-	if bytes.Contains(page, lineSeparator) || bytes.Contains(page, paragraphSeparator) {
-		return nil, false, nil
-	}
-	return page, true, nil
-}
-
-// encoding/json always escapes these two; PostgreSQL never does.
-var (
-	lineSeparator      = []byte("\u2028")
-	paragraphSeparator = []byte("\u2029")
-)
-
 // CustomerConnection renders a page as a Relay connection.
 func CustomerConnection(p *CustomerPage) *model.CustomerConnection {
 	conn := &model.CustomerConnection{
@@ -328,7 +303,8 @@ func (r *Resolver) CreateCustomer(ctx context.Context, in model.CreateCustomerIn
 			}
 			out := toCustomer(&c)
 			ev.add("customer.created", out)
-			return out, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "customer.created", "customer", c.ID)
+			ev.audit("customer.created", "customer", c.ID)
+			return out, nil
 		})
 		if isUnique(err, "customers_slug") {
 			if in.Slug == nil && attempt < 5 {
@@ -400,7 +376,8 @@ func (r *Resolver) UpdateCustomer(ctx context.Context, id string, in model.Updat
 				ev.change("customer."+c.Status, prev, out, "status")
 			}
 		}
-		return out, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "customer.updated", "customer", c.ID)
+		ev.audit("customer.updated", "customer", c.ID)
+		return out, nil
 	})
 	if isUnique(err, "customers_slug") {
 		return nil, slugTaken(c.Slug)
@@ -447,7 +424,8 @@ func (r *Resolver) DeleteCustomer(ctx context.Context, id string) (*Deleted, err
 			return nil, err
 		}
 		ev.add("customer.deleted", toCustomer(c))
-		return d, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "customer.deleted", "customer", c.ID)
+		ev.audit("customer.deleted", "customer", c.ID)
+		return d, nil
 	})
 }
 

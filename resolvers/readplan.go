@@ -173,6 +173,9 @@ func compilePlan(oc *graphql.OperationContext) (*plan, error) {
 		}
 	}
 	for _, g := range c.p.groups {
+		if len(g.cols) == 0 {
+			g.cols["id"] = true // a statement selects something
+		}
 		g.columns = g.columns[:0]
 		g.colIndex = map[string]int{}
 		for _, col := range db.Columns(g.ent.Table) {
@@ -224,8 +227,7 @@ func (c *compiler) group(parent *group, ent *Entity, rel db.Relation, keyCol str
 			return g
 		}
 	}
-	g := &group{id: len(c.p.groups), ent: ent, rel: rel, parent: parent, keyCol: keyCol,
-		cols: map[string]bool{"id": true, "created_at": true}}
+	g := &group{id: len(c.p.groups), ent: ent, rel: rel, parent: parent, keyCol: keyCol, cols: map[string]bool{}}
 	if parent != nil {
 		parent.cols[keyCol] = true
 	}
@@ -266,6 +268,7 @@ func (c *compiler) conn(g *group, parent *slot, f graphql.CollectedField, def in
 				switch ef.Name {
 				case "cursor":
 					e.kind = keyCursor
+					g.cols["created_at"] = true
 				case "__typename":
 					e.kind, e.text = keyConst, []byte(`"`+typ+`Edge"`)
 				case "node":
@@ -291,8 +294,10 @@ func (c *compiler) conn(g *group, parent *slot, f graphql.CollectedField, def in
 					e.kind = keyHasPrev
 				case "startCursor":
 					e.kind = keyStartCursor
+					g.cols["created_at"] = true
 				case "endCursor":
 					e.kind = keyEndCursor
+					g.cols["created_at"] = true
 				case "__typename":
 					e.kind, e.text = keyConst, []byte(`"PageInfo"`)
 				default:

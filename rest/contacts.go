@@ -51,15 +51,15 @@ func (a *API) listContacts(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	p, err := a.res.FindContacts(r.Context(), chi.URLParam(r, "customerId"), args)
+	page, err := a.res.ContactRows(r.Context(), chi.URLParam(r, "customerId"), args)
 	if err != nil {
 		return result{}, err
 	}
-	out := make([]contactJSON, len(p.Contacts))
-	for i, k := range p.Contacts {
-		out[i] = contactOut(k)
+	body, err := renderList(page)
+	if err != nil {
+		return result{}, err
 	}
-	return result{http.StatusOK, newList(out, p.HasMore, func() gqltypes.Time { return p.Contacts[len(p.Contacts)-1].CreatedAt })}, nil
+	return result{http.StatusOK, body}, nil
 }
 
 func (a *API) createContact(r *http.Request) (result, error) {

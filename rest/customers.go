@@ -88,21 +88,15 @@ func (a *API) listCustomers(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	f := resolvers.CustomerFilter{Status: status, Slug: strParam(q, "slug")}
-	if page, ok, err := a.res.CustomersListJSON(r.Context(), f, args); err != nil {
-		return result{}, err
-	} else if ok {
-		return result{http.StatusOK, rawJSON(page)}, nil
-	}
-	p, err := a.res.FindCustomers(r.Context(), f, args)
+	page, err := a.res.CustomerRows(r.Context(), resolvers.CustomerFilter{Status: status, Slug: strParam(q, "slug")}, args)
 	if err != nil {
 		return result{}, err
 	}
-	out := make([]customerJSON, len(p.Customers))
-	for i, c := range p.Customers {
-		out[i] = customerOut(c)
+	body, err := renderList(page)
+	if err != nil {
+		return result{}, err
 	}
-	return result{http.StatusOK, newList(out, p.HasMore, func() gqltypes.Time { return p.Customers[len(p.Customers)-1].CreatedAt })}, nil
+	return result{http.StatusOK, body}, nil
 }
 
 func (a *API) createCustomer(r *http.Request) (result, error) {

@@ -196,25 +196,13 @@ func onboardingQuery(r *http.Request, def int) (resolvers.ListArgs, resolvers.On
 	return args, f, err
 }
 
-func onboardingList(p *resolvers.OnboardingPage) result {
-	out := make([]onboardingJSON, len(p.Onboardings))
-	for i, o := range p.Onboardings {
-		out[i] = onboardingOut(o)
-	}
-	return result{http.StatusOK, newList(out, p.HasMore, func() gqltypes.Time { return p.Onboardings[len(p.Onboardings)-1].CreatedAt })}
-}
-
 // listOnboardings serves GET /onboardings, whose default page is 25 (spec §4).
 func (a *API) listOnboardings(r *http.Request) (result, error) {
 	args, f, err := onboardingQuery(r, 25)
 	if err != nil {
 		return result{}, err
 	}
-	p, err := a.res.FindOnboardings(r.Context(), f, args)
-	if err != nil {
-		return result{}, err
-	}
-	return onboardingList(p), nil
+	return a.onboardingRows(r, nil, f, args)
 }
 
 // listCustomerOnboardings serves GET /customers/{id}/onboardings; a
@@ -224,9 +212,18 @@ func (a *API) listCustomerOnboardings(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	p, err := a.res.FindCustomerOnboardings(r.Context(), chi.URLParam(r, "customerId"), f, args)
+	id := chi.URLParam(r, "customerId")
+	return a.onboardingRows(r, &id, f, args)
+}
+
+func (a *API) onboardingRows(r *http.Request, customerID *string, f resolvers.OnboardingFilter, args resolvers.ListArgs) (result, error) {
+	page, err := a.res.OnboardingRows(r.Context(), customerID, f, args)
 	if err != nil {
 		return result{}, err
 	}
-	return onboardingList(p), nil
+	body, err := renderList(page)
+	if err != nil {
+		return result{}, err
+	}
+	return result{http.StatusOK, body}, nil
 }
