@@ -1,7 +1,8 @@
 # pivotal — two commands set everything up on a fresh Debian/Ubuntu machine with Go:
 #   make run    install PostgreSQL's packages if missing, start the server with a demo workspace
 #   make test   go vet, gofmt check and the race-enabled test suite on a throwaway cluster
-#               (installs PostgreSQL's and Redis's packages if missing; lists skipped tests)
+#               (installs PostgreSQL's, Redis's, Chromium's and Node's packages if missing;
+#               lists skipped tests)
 #   make bench  issue 9's benchmark against PostGraphile 4 and 5 and plain rows (bench/run.sh;
 #               SCALE=1k or 100k, DURATION=20s)
 
@@ -9,7 +10,7 @@ GO      ?= go
 BIN     := bin/pivotal
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run build test vet generate postgres redis chromium graphiql-assets clean bench fuzz
+.PHONY: run build test vet generate postgres redis chromium node graphiql-assets clean bench bench-indexes fuzz
 
 build:
 	$(GO) build -o $(BIN) .
@@ -25,7 +26,7 @@ run: postgres build
 # ALLOW_SKIPS=1: the suite has everything it needs, so CI must show none.
 TESTJSON := bin/test-events.json
 
-test: postgres redis chromium
+test: postgres redis chromium node
 	@echo "== go mod download (a first run fetches the modules)"
 	@$(GO) mod download
 	@echo "== compiling dependencies with the race detector (a first run takes minutes; then cached)"
@@ -64,6 +65,10 @@ SCALE ?= 1k
 bench: postgres
 	SCALE=$(SCALE) bench/run.sh
 
+# bench-indexes: what migration 0003's list indexes cost on writes (bench/indexcost.sh).
+bench-indexes: postgres
+	bench/indexcost.sh
+
 postgres:
 	@scripts/ensure-postgres.sh
 
@@ -74,6 +79,11 @@ redis:
 # chromium for the browser test of the GraphiQL page (Debian's package).
 chromium:
 	@scripts/ensure-chromium.sh
+
+# node and npm for the tests that run npm tools (graphql-http's audit, Redocly's
+# lint; versions pinned in their package-lock.json files).
+node:
+	@scripts/ensure-node.sh
 
 # graphiql-assets rebuilds graphiql/assets (embedded in the binary, committed)
 # from the npm versions pinned in graphiql/ui/package-lock.json; needs npm.

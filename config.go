@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"pivotal/httpapi"
+	"pivotal/resolvers"
 )
 
 // config is everything the commands read from flags and the environment.
@@ -26,7 +27,9 @@ type config struct {
 	Demo             bool
 	StatementTimeout time.Duration
 	ShutdownGrace    time.Duration
+	ShutdownDrain    time.Duration
 	MaxComplexity    int
+	MaxAPIKeys       int
 	RedisURL         string
 	CORSOrigins      string
 	RequestTimeout   time.Duration
@@ -64,8 +67,10 @@ func serveFlags(fs *flagSet, c *config) {
 	fs.stringVar(&c.RedisURL, "redis-url", "REDIS_URL", "", "Redis `URL` for rate-limit windows shared by several instances (redis://host:6379/0); empty: in memory")
 	fs.stringVar(&c.CORSOrigins, "cors-origins", "PIVOTAL_CORS_ORIGINS", "", "comma-separated browser `ORIGINS` allowed by CORS; empty: none")
 	fs.intVar(&c.MaxComplexity, "max-complexity", "PIVOTAL_MAX_COMPLEXITY", httpapi.DefaultMaxComplexity, "largest cost of a GraphQL operation")
+	fs.intVar(&c.MaxAPIKeys, "max-api-keys", "PIVOTAL_MAX_API_KEYS", resolvers.DefaultMaxAPIKeys, "most active API keys a workspace may hold for createApiKey to create another (the keys CLI is not bound)")
 	fs.durationVar(&c.StatementTimeout, "statement-timeout", "PIVOTAL_STATEMENT_TIMEOUT", 5*time.Second, "PostgreSQL statement_timeout for API queries")
 	fs.durationVar(&c.RequestTimeout, "request-timeout", "PIVOTAL_REQUEST_TIMEOUT", 10*time.Second, "deadline of each API request, SQL included; past it the answer is 503")
+	fs.durationVar(&c.ShutdownDrain, "shutdown-drain", "PIVOTAL_SHUTDOWN_DRAIN", 5*time.Second, "lame-duck period on SIGTERM or SIGINT before the listener closes: readiness answers 503, every response says Connection: close, new connections are still served")
 	fs.durationVar(&c.ShutdownGrace, "shutdown-grace", "PIVOTAL_SHUTDOWN_GRACE", 15*time.Second, "how long in-flight requests may finish on SIGTERM or SIGINT")
 	fs.durationVar(&c.HTTP.ReadHeaderTimeout, "read-header-timeout", "PIVOTAL_READ_HEADER_TIMEOUT", 5*time.Second, "time to read a request's headers")
 	fs.durationVar(&c.HTTP.ReadTimeout, "read-timeout", "PIVOTAL_READ_TIMEOUT", 30*time.Second, "time to read a whole request")
@@ -81,7 +86,7 @@ func serveFlags(fs *flagSet, c *config) {
 func (c *config) checkServe() error {
 	for name, d := range map[string]time.Duration{
 		"statement-timeout": c.StatementTimeout, "request-timeout": c.RequestTimeout,
-		"shutdown-grace": c.ShutdownGrace, "read-header-timeout": c.HTTP.ReadHeaderTimeout,
+		"shutdown-grace": c.ShutdownGrace, "shutdown-drain": c.ShutdownDrain, "read-header-timeout": c.HTTP.ReadHeaderTimeout,
 		"read-timeout": c.HTTP.ReadTimeout, "write-timeout": c.HTTP.WriteTimeout, "idle-timeout": c.HTTP.IdleTimeout,
 	} {
 		if d < 0 {
@@ -96,6 +101,9 @@ func (c *config) checkServe() error {
 	}
 	if c.MaxComplexity < 1 {
 		return errors.New("--max-complexity must be at least 1")
+	}
+	if c.MaxAPIKeys < 1 {
+		return errors.New("--max-api-keys must be at least 1")
 	}
 	if c.HTTP.MaxHeaderBytes < 1 {
 		return errors.New("--max-header-bytes must be at least 1")

@@ -15,7 +15,8 @@ import (
 )
 
 // commandLines are every command a user can run.
-var commandLines = [][]string{{"serve"}, {"keys", "create"}, {"keys", "list"}, {"keys", "revoke"}, {"migrate"}, {"seed"}}
+var commandLines = [][]string{{"serve"}, {"keys", "create"}, {"keys", "list"}, {"keys", "revoke"}, {"migrate"}, {"seed"},
+	{"webhooks", "create"}, {"webhooks", "list"}, {"webhooks", "delete"}}
 
 // perInvocation are flags that say what one run does (which workspace, how
 // many rows, how loud), not how pivotal is configured: they have no
@@ -23,6 +24,7 @@ var commandLines = [][]string{{"serve"}, {"keys", "create"}, {"keys", "list"}, {
 var perInvocation = map[string]bool{
 	"workspace": true, "name": true, "test": true, "tier": true, "verbose": true,
 	"customers": true, "contacts": true, "onboardings": true, "dense": true, "key-tier": true, "key": true,
+	"url": true, "description": true, "events": true,
 }
 
 func helpOf(t *testing.T, args ...string) string {

@@ -122,6 +122,13 @@ wait:
 			break wait
 		}
 	}
+	if ctx.Err() != nil && fault == nil && c.ShutdownDrain > 0 {
+		// Lame duck first: readiness fails and kept-alive connections close
+		// after their next answer, while the listener still accepts.
+		log.Info("draining: readiness answers 503, connections close after each answer", "drain", c.ShutdownDrain.String())
+		gate.Drain()
+		time.Sleep(c.ShutdownDrain)
+	}
 	log.Info("shutting down: no new connections; in-flight requests may finish", "grace", c.ShutdownGrace.String())
 	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownGrace)
 	defer cancel()
@@ -212,6 +219,8 @@ func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter
 	res := resolvers.New(store, log)
 	res.Hooks.IdempotentReplay = metrics.IdempotentReplays.Inc
 	res.Resource = rest.Resource
+	res.MaxAPIKeys = c.MaxAPIKeys
+	res.Webhooks.AllowPrivate = c.Webhooks.AllowPrivate || c.Demo
 	var uiHeaders map[string]string
 	if c.Demo {
 		if uiHeaders, err = startDemo(ctx, res, c.DataDir, c.Addr, b.addr, b.stdout, log); err != nil {

@@ -5,6 +5,9 @@
 //	pivotal keys create --workspace SLUG [--name NAME] [--test] [--tier standard|paid|unlimited]
 //	pivotal keys list --workspace SLUG
 //	pivotal keys revoke KEY
+//	pivotal webhooks create --workspace SLUG --url URL [--description TEXT] [--events TYPES] [--test]
+//	pivotal webhooks list --workspace SLUG
+//	pivotal webhooks delete --workspace SLUG ID
 //	pivotal migrate
 //	pivotal seed --workspace SLUG [--customers N] [--contacts N] [--onboardings N]
 //	pivotal help [COMMAND]
@@ -98,6 +101,7 @@ Commands:
   keys create   create an API key and print it
   keys list     list a workspace's keys
   keys revoke   revoke a key
+  webhooks      create, list or delete webhook endpoints
   migrate       apply the database migrations
   seed          bulk-load a workspace with synthetic customers
   help          print a command's usage: pivotal help COMMAND
@@ -123,6 +127,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 		return serveCommand(ctx, args, stdout, log)
 	case "keys":
 		return keysCommand(ctx, args, stdout, log)
+	case "webhooks":
+		return webhooksCommand(ctx, args, stdout, log)
 	case "seed":
 		return seedCommand(ctx, args, stdout, log)
 	case "migrate":

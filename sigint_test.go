@@ -67,7 +67,11 @@ func TestSIGINTDrains(t *testing.T) {
 	if err := s.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the server to start shutting down", func() bool { return strings.Contains(s.logs(), `"msg":"shutting down`) })
+	// The drain (readiness 503, Connection: close) comes first and may outlast
+	// the statement timeout; the signal is handled once either is logged.
+	waitFor(t, "the server to start draining", func() bool {
+		return strings.Contains(s.logs(), `"msg":"draining`) || strings.Contains(s.logs(), `"msg":"shutting down`)
+	})
 	lock.Rollback()
 
 	for range inFlight {

@@ -36,6 +36,9 @@ type Error struct {
 	Field   string
 	// RetryAfter, in seconds, for RateLimited and Unavailable.
 	RetryAfter int
+	// Allow lists the methods the resource does answer, for MethodNotAllowed
+	// (the Allow header every 405 carries, RFC 9110 §15.5.6).
+	Allow []string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -114,6 +117,14 @@ func InternalError(requestID string) *Error {
 		msg = fmt.Sprintf("An internal error occurred. Request id: %s.", requestID)
 	}
 	return &Error{Kind: Internal, Code: "internal_error", Message: msg}
+}
+
+// MethodNotAllowedError is the 405 for a method the resource does not answer;
+// allow lists the ones it does (the Allow header). It is the only way the
+// server makes a 405, REST and GraphQL alike.
+func MethodNotAllowedError(method string, allow ...string) *Error {
+	return &Error{Kind: MethodNotAllowed, Code: "method_not_allowed",
+		Message: "Method " + method + " is not allowed on this route.", Allow: allow}
 }
 
 // ServiceUnavailable is the 503 for a database that cannot be reached.

@@ -2,7 +2,10 @@ package db
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // APIKey is a stored key: only its hash, never the secret.
@@ -58,6 +61,31 @@ func CreateKey(ctx context.Context, q Queryer, k *APIKey) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at`,
 		k.WorkspaceID, k.ID, k.Name, k.Prefix, k.Hash, k.Livemode, k.Tier)
 	return classify(err)
+}
+
+// ErrKeyLimit is CreateKeyCapped's refusal: the workspace has its most keys.
+var ErrKeyLimit = errors.New("db: the workspace has its most active API keys")
+
+// CreateKeyCapped stores k (as CreateKey) unless k's workspace already has
+// limit active (unrevoked) keys; then it returns ErrKeyLimit. The workspace's
+// row is locked before the count, so creations running at once cannot pass the
+// limit together (each count is a statement of its own, which under READ
+// COMMITTED sees the keys committed while it waited for the lock).
+func CreateKeyCapped(ctx context.Context, db *DB, k *APIKey, limit int) error {
+	return db.Transact(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM workspaces WHERE id = $1 FOR UPDATE`, k.WorkspaceID); err != nil {
+			return err
+		}
+		var active int
+		if err := tx.GetContext(ctx, &active, `SELECT count(*) FROM api_keys
+			WHERE workspace_id = $1 AND revoked_at IS NULL`, k.WorkspaceID); err != nil {
+			return err
+		}
+		if active >= limit {
+			return ErrKeyLimit
+		}
+		return CreateKey(ctx, tx, k)
+	})
 }
 
 // FindKeys lists a workspace's keys, newest first.

@@ -30,37 +30,58 @@ func NewPublicID(prefix string) string {
 	return string(b)
 }
 
-// insertEvents writes evs in order and one pending message per event and
-// matching endpoint: same mode (livemode events to live endpoints, test
-// events to test-mode endpoints), not disabled, subscribed to the type. It is
-// ONE statement, so the outbox costs a write one round trip.
-const insertEvents = `WITH ev AS (
+// AuditEntry is a row of the audit trail: what was done to which object.
+type AuditEntry struct {
+	Action, ObjectType, ObjectID string
+}
+
+// insertChanges writes a change's audit entries and its events in order, and
+// one pending message per event and matching endpoint: same mode (livemode
+// events to live endpoints, test events to test-mode endpoints), not
+// disabled, subscribed to the type. It is ONE statement: the events ride on
+// the audit trail's insert, so the outbox costs a write no round trip.
+const insertChanges = `WITH au AS (
+	INSERT INTO audit_events (workspace_id, actor, action, object_type, object_id)
+	SELECT $1, $2, a.action, a.object_type, a.object_id
+	FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS a(action, object_type, object_id, ord)
+	ORDER BY a.ord
+), ev AS (
 	INSERT INTO events (workspace_id, id, type, livemode, created_at, payload)
-	SELECT $1, e.id, e.type, $2, $3, e.payload
-	FROM unnest($4::text[], $5::text[], $6::bytea[]) WITH ORDINALITY AS e(id, type, payload, ord)
+	SELECT $1, e.id, e.type, $6, $7, e.payload
+	FROM unnest($8::text[], $9::text[], $10::bytea[]) WITH ORDINALITY AS e(id, type, payload, ord)
 	ORDER BY e.ord
 	RETURNING id, type
 )
 INSERT INTO webhook_messages (workspace_id, id, endpoint_id, event_id, status, next_attempt_at)
 SELECT $1, 'msg_' || replace(gen_random_uuid()::text, '-', ''), w.id, ev.id, 'pending', clock_timestamp()
-FROM ev JOIN webhook_endpoints w ON w.workspace_id = $1 AND w.test_mode = NOT $2 AND NOT w.disabled
+FROM ev JOIN webhook_endpoints w ON w.workspace_id = $1 AND w.test_mode = NOT $6 AND NOT w.disabled
 	AND (cardinality(w.event_types) = 0 OR ev.type = ANY(w.event_types))`
 
-// InsertEvents writes the events of one change (in order) and their webhook
-// messages, inside the change's transaction.
-func InsertEvents(ctx context.Context, q Queryer, workspaceID string, livemode bool, createdAt time.Time, evs []NewEvent) error {
-	if len(evs) == 0 {
+// InsertChanges writes the audit entries and the events of one change (each
+// in order) and their webhook messages, inside the change's transaction.
+func InsertChanges(ctx context.Context, q Queryer, workspaceID, actor string, audits []AuditEntry,
+	livemode bool, createdAt time.Time, evs []NewEvent) error {
+	if len(audits) == 0 && len(evs) == 0 {
 		return nil
 	}
-	ids := make([]string, len(evs))
-	types := make([]string, len(evs))
-	payloads := make([][]byte, len(evs))
-	for i, e := range evs {
-		ids[i], types[i], payloads[i] = e.ID, e.Type, e.Payload
+	actions, types, objects := make([]string, len(audits)), make([]string, len(audits)), make([]string, len(audits))
+	for i, a := range audits {
+		actions[i], types[i], objects[i] = a.Action, a.ObjectType, a.ObjectID
 	}
-	_, err := q.ExecContext(ctx, insertEvents, workspaceID, livemode, createdAt,
-		pq.Array(ids), pq.Array(types), pq.ByteaArray(payloads))
+	ids, evTypes, payloads := make([]string, len(evs)), make([]string, len(evs)), make([][]byte, len(evs))
+	for i, e := range evs {
+		ids[i], evTypes[i], payloads[i] = e.ID, e.Type, e.Payload
+	}
+	_, err := q.ExecContext(ctx, insertChanges, workspaceID, actor,
+		pq.Array(actions), pq.Array(types), pq.Array(objects), livemode, createdAt,
+		pq.Array(ids), pq.Array(evTypes), pq.ByteaArray(payloads))
 	return classify(err)
+}
+
+// InsertEvents writes the events of one change (in order) and their webhook
+// messages, without audit entries.
+func InsertEvents(ctx context.Context, q Queryer, workspaceID string, livemode bool, createdAt time.Time, evs []NewEvent) error {
+	return InsertChanges(ctx, q, workspaceID, "", nil, livemode, createdAt, evs)
 }
 
 // InsertPing writes a webhook.ping event and its one message, to endpointID

@@ -120,40 +120,44 @@ type WebhookMessage struct {
 	NextAttemptAt  time.Time  `db:"next_attempt_at"`
 	FirstAttemptAt *time.Time `db:"first_attempt_at"`
 	CreatedAt      time.Time  `db:"created_at"`
+	// EventType is the event's type ("" once the event has expired).
+	EventType string `db:"event_type"`
 }
 
-const messageColumns = `workspace_id, id, endpoint_id, event_id, status, attempts, next_attempt_at, first_attempt_at, created_at`
+const messageColumns = `m.workspace_id, m.id, m.endpoint_id, m.event_id, m.status, m.attempts, m.next_attempt_at,
+	m.first_attempt_at, m.created_at, coalesce((SELECT e.type FROM events e WHERE e.workspace_id = m.workspace_id AND e.id = m.event_id), '') AS event_type`
 
 // MessageFilter selects an endpoint's messages, newest first.
 type MessageFilter struct {
 	EndpointID string
 	Status     *string
-	// Before, when set, keeps messages created before it.
-	Before *time.Time
-	Limit  int
+	// AfterID, when set, keeps the messages listed after that one.
+	AfterID string
+	Limit   int
 }
 
 // FindWebhookMessages lists messages, at most Limit+1.
 func FindWebhookMessages(ctx context.Context, q Queryer, workspaceID string, f MessageFilter) ([]WebhookMessage, error) {
 	var b where
-	b.add("workspace_id = ?", workspaceID)
-	b.add("endpoint_id = ?", f.EndpointID)
+	b.add("m.workspace_id = ?", workspaceID)
+	b.add("m.endpoint_id = ?", f.EndpointID)
 	if f.Status != nil {
-		b.add("status = ?", *f.Status)
+		b.add("m.status = ?", *f.Status)
 	}
-	if f.Before != nil {
-		b.add("created_at < ?", *f.Before)
+	if f.AfterID != "" {
+		b.add(`(m.created_at, m.id) < (SELECT a.created_at, a.id FROM webhook_messages a
+			WHERE a.workspace_id = m.workspace_id AND a.id = ?)`, f.AfterID)
 	}
 	ms := make([]WebhookMessage, 0, f.Limit+1)
-	err := q.SelectContext(ctx, &ms, `SELECT `+messageColumns+` FROM webhook_messages WHERE `+b.sql()+
-		fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT %d`, f.Limit+1), b.args...)
+	err := q.SelectContext(ctx, &ms, `SELECT `+messageColumns+` FROM webhook_messages m WHERE `+b.sql()+
+		fmt.Sprintf(` ORDER BY m.created_at DESC, m.id DESC LIMIT %d`, f.Limit+1), b.args...)
 	return ms, classify(err)
 }
 
 // FindWebhookMessage returns the workspace's message id, or ErrNotFound.
 func FindWebhookMessage(ctx context.Context, q Queryer, workspaceID, id string) (*WebhookMessage, error) {
 	var m WebhookMessage
-	err := q.GetContext(ctx, &m, `SELECT `+messageColumns+` FROM webhook_messages WHERE workspace_id = $1 AND id = $2`, workspaceID, id)
+	err := q.GetContext(ctx, &m, `SELECT `+messageColumns+` FROM webhook_messages m WHERE m.workspace_id = $1 AND m.id = $2`, workspaceID, id)
 	return &m, classify(err)
 }
 
@@ -161,9 +165,9 @@ func FindWebhookMessage(ctx context.Context, q Queryer, workspaceID, id string) 
 // message (same id, same event).
 func ReplayWebhookMessage(ctx context.Context, q Queryer, workspaceID, id string) (*WebhookMessage, error) {
 	var m WebhookMessage
-	err := q.GetContext(ctx, &m, `UPDATE webhook_messages SET status = 'pending', next_attempt_at = clock_timestamp(),
+	err := q.GetContext(ctx, &m, `UPDATE webhook_messages m SET status = 'pending', next_attempt_at = clock_timestamp(),
 		lease_token = NULL, updated_at = clock_timestamp()
-		WHERE workspace_id = $1 AND id = $2 RETURNING `+messageColumns, workspaceID, id)
+		WHERE m.workspace_id = $1 AND m.id = $2 RETURNING `+messageColumns, workspaceID, id)
 	return &m, classify(err)
 }
 

@@ -86,9 +86,9 @@ func graphQLIdempotency(res *resolvers.Resolver, apq graphql.Cache[string], writ
 
 // isMutation reports whether the GraphQL request in body would run a mutation
 // that idempotency covers. A request that cannot be read or parsed runs
-// nothing, and gqlgen reports it. An operation that creates an API key is not
-// covered: its response holds the key's secret, which is shown once and never
-// stored.
+// nothing, and gqlgen reports it. An operation that creates an API key or a
+// webhook signing secret is not covered: its response holds the secret, which
+// is shown once and never stored.
 func isMutation(ctx context.Context, body []byte, apq graphql.Cache[string]) bool {
 	var p struct {
 		Query         string `json:"query"`
@@ -115,15 +115,24 @@ func isMutation(ctx context.Context, body []byte, apq graphql.Cache[string]) boo
 	} else if len(doc.Operations) == 1 {
 		op = doc.Operations[0]
 	}
-	return op != nil && op.Operation == ast.Mutation && !selects(doc, op.SelectionSet, "createApiKey", 0)
-}
-
-// selects reports whether set selects the field name at its top level,
-// directly or through fragments.
-func selects(doc *ast.QueryDocument, set ast.SelectionSet, name string, depth int) bool {
-	if depth > 10 { // fragment cycles are invalid; gqlgen refuses them
+	if op == nil || op.Operation != ast.Mutation {
 		return false
 	}
+	for _, name := range secretBearing {
+		if selects(doc, op.SelectionSet, name, map[string]bool{}) {
+			return false
+		}
+	}
+	return true
+}
+
+// secretBearing are the mutations whose responses hold a secret.
+var secretBearing = []string{"createApiKey", "createWebhookEndpoint", "rotateWebhookSecret"}
+
+// selects reports whether set selects the field name at its top level,
+// directly or through fragments, however deeply they nest. Each fragment is
+// looked into once (seen), so fragment cycles, which validation refuses, end.
+func selects(doc *ast.QueryDocument, set ast.SelectionSet, name string, seen map[string]bool) bool {
 	for _, s := range set {
 		switch s := s.(type) {
 		case *ast.Field:
@@ -131,11 +140,15 @@ func selects(doc *ast.QueryDocument, set ast.SelectionSet, name string, depth in
 				return true
 			}
 		case *ast.InlineFragment:
-			if selects(doc, s.SelectionSet, name, depth+1) {
+			if selects(doc, s.SelectionSet, name, seen) {
 				return true
 			}
 		case *ast.FragmentSpread:
-			if f := doc.Fragments.ForName(s.Name); f != nil && selects(doc, f.SelectionSet, name, depth+1) {
+			if seen[s.Name] {
+				continue
+			}
+			seen[s.Name] = true
+			if f := doc.Fragments.ForName(s.Name); f != nil && selects(doc, f.SelectionSet, name, seen) {
 				return true
 			}
 		}

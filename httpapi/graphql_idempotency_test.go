@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 )
@@ -39,6 +40,26 @@ func TestGraphQLIdempotency(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM idempotency_keys WHERE key = 'secret'`); n != 0 {
 		t.Fatalf("a key's secret was stored")
+	}
+	// However deeply fragments hide it, beside a mutation that commits (issue
+	// 10 A5: 11 levels got through, and the response was stored and replayed).
+	deep := `mutation { createCustomer(input: {name: "Deep"}) { customer { name } } ...F0 }`
+	for i := range 15 {
+		deep += fmt.Sprintf(" fragment F%d on Mutation { ... on Mutation { ...F%d } }", i, i+1)
+	}
+	deep += ` fragment F15 on Mutation { createApiKey(name: "k") { secret } }`
+	var secrets []string
+	other := e.key("deep") // its customers do not take display ids from acme's
+	for range 2 {
+		r := e.gql(other, deep, nil, "Idempotency-Key: deep")
+		r.expect(t, 200, `{"data":{"createCustomer":{"customer":{"name":"Deep"}},"createApiKey":{"secret":"$any"}}}`)
+		if r.Header.Get("Idempotent-Replayed") != "" {
+			t.Errorf("a created key was replayed")
+		}
+		secrets = append(secrets, r.path(t, "data", "createApiKey", "secret").(string))
+	}
+	if n := e.count(`SELECT count(*) FROM idempotency_keys WHERE key = 'deep'`); n != 0 || secrets[0] == secrets[1] {
+		t.Fatalf("a key's secret hidden 16 fragments deep was stored (%d rows, secrets %d)", n, len(secrets))
 	}
 
 	// A mutation that wrote nothing is not stored: the key can be used again.

@@ -10,6 +10,8 @@ import (
 
 	"pivotal/auth/leaktest"
 	"pivotal/db"
+	"pivotal/graph"
+	"pivotal/resolvers"
 )
 
 // Issue 10: documents built to cost the server much more than they cost the
@@ -144,5 +146,96 @@ func TestEdgesCostLikeNodes(t *testing.T) {
 	}
 	if got, want := cost(t, q3Edges, nil), cost(t, q3, nil); got != want {
 		t.Errorf("Q3 costs %d with edges and %d with nodes", got, want)
+	}
+}
+
+// TestCreateAPIKeyBounds: A4. A test key mints only test keys, a workspace
+// holds at most MaxAPIKeys active keys (however many are asked for at once),
+// and creating a key is charged heavily.
+func TestCreateAPIKeyBounds(t *testing.T) {
+	e := newEnv(t)
+	testKey := e.key("mint", "test")
+	keys := func(livemode bool) int {
+		return e.count(`SELECT count(*) FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
+			WHERE w.slug = 'mint' AND k.livemode = $1`, livemode)
+	}
+
+	e.gql(testKey, `mutation { createApiKey(name: "live", test: false) { secret } }`, nil).expect(t, 200,
+		`{"errors":[{"message":"A test key can create only test keys; use a live key to create a live key.","path":["createApiKey"],
+		"locations":"$any","extensions":{"code":"BAD_USER_INPUT","errorCode":"test_key_creates_test_keys","field":"test"}}],"data":{"createApiKey":null}}`)
+	if n := keys(true); n != 0 {
+		t.Fatalf("a test key created %d live keys", n)
+	}
+	// Omitted, test is the caller's mode.
+	e.gql(testKey, `mutation { createApiKey(name: "t") { apiKey { livemode } secret } }`, nil).expect(t, 200,
+		`{"data":{"createApiKey":{"apiKey":{"livemode":false},"secret":"$any"}}}`)
+	live := e.key("mint")
+	e.gql(live, `mutation { createApiKey(name: "l") { apiKey { livemode } } }`, nil).expect(t, 200,
+		`{"data":{"createApiKey":{"apiKey":{"livemode":true}}}}`)
+
+	// 100 aliased createApiKey { secret } cost 100,010: refused whole, before any runs
+	// (500, as in the issue, are over the selection limit).
+	before := keys(true) + keys(false)
+	ext := expectRefused(t, e, live, "100 createApiKey", "mutation "+aliases(100, `createApiKey(name: "k") { secret }`), "COMPLEXITY_LIMIT_EXCEEDED")
+	if ext["cost"] != float64(100_010) {
+		t.Errorf("100 createApiKey: %v", ext)
+	}
+	expectRefused(t, e, live, "500 createApiKey", "mutation "+aliases(500, `createApiKey(name: "k") { secret }`), codeSelections)
+	if after := keys(true) + keys(false); after != before {
+		t.Fatalf("a refused operation created %d keys", after-before)
+	}
+
+	// The cap: 4 keys exist; with a cap of 6, of 8 creations at once 2 succeed.
+	if e.res.MaxAPIKeys != 0 || resolvers.DefaultMaxAPIKeys != 100 {
+		t.Fatalf("MaxAPIKeys %d, default %d", e.res.MaxAPIKeys, resolvers.DefaultMaxAPIKeys)
+	}
+	e.res.MaxAPIKeys = 6
+	results := make(chan response, 8)
+	for range 8 {
+		go func() { results <- e.gql(live, `mutation { createApiKey(name: "c") { secret } }`, nil) }()
+	}
+	created := 0
+	for range 8 {
+		r := <-results
+		switch {
+		case strings.Contains(string(r.Body), `"secret":"pivotal_`):
+			created++
+		case !strings.Contains(string(r.Body), `"errorCode":"api_key_limit_reached"`) || !strings.Contains(string(r.Body), `"code":"CONFLICT"`):
+			t.Errorf("%d %s", r.Status, r.Body)
+		}
+	}
+	if created != 2 || keys(true)+keys(false) != 6 {
+		t.Fatalf("created %d keys at once under a cap of 6 (holding 4); the workspace has %d", created, keys(true)+keys(false))
+	}
+	// One mutation asking for several gets what fits; revoking makes room.
+	r := e.gql(live, `mutation { a: createApiKey(name: "a") { secret } b: revokeApiKey(id: "`+testKey[:len("pivotal_test_")+8]+`") { apiKey { name } }
+		c: createApiKey(name: "c") { apiKey { name } } d: createApiKey(name: "d") { apiKey { name } } }`, nil)
+	r.expect(t, 200, `{"errors":[{"message":"The workspace has 6 active API keys, the most it may hold; revoke one first.","path":["a"],"locations":"$any",
+		"extensions":{"code":"CONFLICT","errorCode":"api_key_limit_reached"}},
+		{"message":"$any","path":["d"],"locations":"$any","extensions":{"code":"CONFLICT","errorCode":"api_key_limit_reached"}}],
+		"data":{"a":null,"b":{"apiKey":{"name":"test key"}},"c":{"apiKey":{"name":"c"}},"d":null}}`)
+}
+
+// TestSchemaHidesGoField: C6. gqlgen's @goField is for its code generator:
+// neither introspection nor the GraphiQL page shows it, and the served schema
+// is gqlgen's otherwise.
+func TestSchemaHidesGoField(t *testing.T) {
+	e := newEnv(t)
+	key := e.key("intro")
+	r := e.gql(key, `{ __schema { directives { name } types { name fields { name args { name } } } } }`, nil)
+	if r.Status != 200 || !strings.Contains(string(r.Body), `{"name":"deprecated"}`) || strings.Contains(string(r.Body), "goField") {
+		t.Errorf("introspection: %d %.300s", r.Status, r.Body)
+	}
+	if page := e.do("GET", "/graphiql", "", ""); page.Status != 200 || strings.Contains(string(page.Body), "goField") {
+		t.Errorf("/graphiql: %d, goField %v", page.Status, strings.Contains(string(page.Body), "goField"))
+	}
+	gen, served := graph.NewExecutableSchema(graph.Config{}).Schema(), servedSchema()
+	if len(gen.Types) != len(served.Types) || len(gen.Directives) != len(served.Directives)+1 {
+		t.Errorf("served schema: %d types, %d directives; gqlgen's %d and %d", len(served.Types), len(served.Directives), len(gen.Types), len(gen.Directives))
+	}
+	for name, def := range gen.Types {
+		if s := served.Types[name]; s == nil || len(s.Fields) != len(def.Fields) || s.Description != def.Description {
+			t.Errorf("type %s differs in the served schema", name)
+		}
 	}
 }

@@ -5,7 +5,6 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -71,10 +70,7 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 		r.Use(corsHandler(o.CORSOrigins))
 	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { rest.WriteError(w, rest.RouteNotFound()) })
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		rest.WriteError(w, &apperr.Error{Kind: apperr.MethodNotAllowed, Code: "method_not_allowed",
-			Message: "Method " + r.Method + " is not allowed on this route."})
-	})
+	r.MethodNotAllowed(rest.MethodNotAllowed(r, ""))
 
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/graphiql", http.StatusFound) })
 	ui := graphiql.New(graphiql.Options{Endpoint: "/graphql", Headers: o.GraphiQLHeaders, Schema: schemaSDL()})
@@ -90,12 +86,15 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 		rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
 	})
 
-	restAuth, restLimit := httpmw.Authenticate(res, restErr, internal), httpmw.RateLimit(o.Limiter, restErr)
-	api := rest.New(res, httpmw.RequestIDFrom, func(h http.Handler) http.Handler { return restAuth(restLimit(h)) })
-	r.With(httpmw.Recover(log, restErr), httpmw.BodyLimit(restErr)).Mount("/api/v1", api.Routes())
+	// The key is checked before the body is read (it needs only the header), and
+	// charged before it is read too: nobody without a key, or out of points,
+	// makes the server buffer a body.
+	restAuth, restLimit, restBody := httpmw.Authenticate(res, restErr, internal), httpmw.RateLimit(o.Limiter, restErr), httpmw.BodyLimit(restErr)
+	api := rest.New(res, httpmw.RequestIDFrom, func(h http.Handler) http.Handler { return restAuth(restLimit(restBody(h))) })
+	r.With(httpmw.Recover(log, restErr)).Mount(rest.Prefix, api.Routes())
 
 	r.Group(func(r chi.Router) {
-		r.Use(httpmw.Recover(log, gqlErr), httpmw.BodyLimit(gqlErr), httpmw.Authenticate(res, gqlErr, internal),
+		r.Use(httpmw.Recover(log, gqlErr), httpmw.Authenticate(res, gqlErr, internal), httpmw.BodyLimit(gqlErr),
 			httpmw.RateLimitDeferred(o.Limiter, gqlErr))
 		r.Use(func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -121,7 +120,7 @@ func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options)
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = DefaultMaxDepth
 	}
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res}))
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res, Schema: servedSchema()}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -150,16 +149,14 @@ func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options)
 // schemaSDL is the served schema as SDL, for the GraphiQL page.
 func schemaSDL() string {
 	var b strings.Builder
-	formatter.NewFormatter(&b).FormatSchema(graph.NewExecutableSchema(graph.Config{}).Schema())
+	formatter.NewFormatter(&b).FormatSchema(servedSchema())
 	return b.String()
 }
 
 // writeGraphQLError answers a request refused before execution (no key, body
 // too large) as a GraphQL response with the HTTP status REST would use.
 func writeGraphQLError(w http.ResponseWriter, e *apperr.Error) {
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", fmt.Sprint(e.RetryAfter))
-	}
+	rest.SetErrorHeaders(w.Header(), e)
 	rest.WriteJSON(w, rest.Status(e), map[string]any{
 		"errors": []any{map[string]any{"message": e.Message, "extensions": resolvers.Extensions(e)}},
 	})

@@ -116,7 +116,7 @@ func emailTaken(email string) error {
 // records each demotion. The caller holds the customer's row lock, so that
 // promotions of one customer's contacts take turns (contacts_primary is the
 // backstop).
-func demoteOtherPrimaries(ctx context.Context, tx *sqlx.Tx, ev *Outbox, workspaceID, actor, customerID, keepID string) error {
+func demoteOtherPrimaries(ctx context.Context, tx *sqlx.Tx, ev *Outbox, workspaceID, customerID, keepID string) error {
 	demoted, err := db.DemotePrimaryContacts(ctx, tx, workspaceID, customerID, keepID)
 	if err != nil {
 		return err
@@ -126,9 +126,7 @@ func demoteOtherPrimaries(ctx context.Context, tx *sqlx.Tx, ev *Outbox, workspac
 		before := *after
 		before.IsPrimary = true
 		ev.change("contact.updated", &before, after)
-		if err := db.InsertAudit(ctx, tx, workspaceID, actor, "contact.updated", "contact", demoted[i].ID); err != nil {
-			return err
-		}
+		ev.audit("contact.updated", "contact", demoted[i].ID)
 	}
 	return nil
 }
@@ -161,7 +159,7 @@ func (r *Resolver) CreateContact(ctx context.Context, customerID string, in mode
 		}
 		k.CustomerID = c.ID
 		if k.IsPrimary {
-			if err := demoteOtherPrimaries(ctx, tx, ev, who.WorkspaceID, who.Actor(), c.ID, ""); err != nil {
+			if err := demoteOtherPrimaries(ctx, tx, ev, who.WorkspaceID, c.ID, ""); err != nil {
 				return nil, err
 			}
 		}
@@ -170,7 +168,8 @@ func (r *Resolver) CreateContact(ctx context.Context, customerID string, in mode
 		}
 		out := toContact(&k)
 		ev.add("contact.created", out)
-		return out, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "contact.created", "contact", k.ID)
+		ev.audit("contact.created", "contact", k.ID)
+		return out, nil
 	})
 	if isUnique(err, db.ContactsEmail) {
 		return nil, emailTaken(k.Email)
@@ -211,7 +210,7 @@ func (r *Resolver) UpdateContact(ctx context.Context, id string, in model.Update
 			if _, err := db.FindCustomer(ctx, tx, who.WorkspaceID, db.Ref{ID: k.CustomerID}, false, true); err != nil {
 				return nil, notFound(err, "contact")
 			}
-			if err := demoteOtherPrimaries(ctx, tx, ev, who.WorkspaceID, who.Actor(), k.CustomerID, k.ID); err != nil {
+			if err := demoteOtherPrimaries(ctx, tx, ev, who.WorkspaceID, k.CustomerID, k.ID); err != nil {
 				return nil, err
 			}
 		}
@@ -235,7 +234,8 @@ func (r *Resolver) UpdateContact(ctx context.Context, id string, in model.Update
 		}
 		out := toContact(k)
 		ev.change("contact.updated", toContact(&before), out)
-		return out, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "contact.updated", "contact", k.ID)
+		ev.audit("contact.updated", "contact", k.ID)
+		return out, nil
 	})
 	if isUnique(err, db.ContactsEmail) {
 		return nil, emailTaken(k.Email)
@@ -273,6 +273,7 @@ func (r *Resolver) DeleteContact(ctx context.Context, id string) (*Deleted, erro
 			return nil, err
 		}
 		ev.add("contact.deleted", toContact(k))
-		return d, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "contact.deleted", "contact", k.ID)
+		ev.audit("contact.deleted", "contact", k.ID)
+		return d, nil
 	})
 }

@@ -303,7 +303,8 @@ func (r *Resolver) CreateCustomer(ctx context.Context, in model.CreateCustomerIn
 			}
 			out := toCustomer(&c)
 			ev.add("customer.created", out)
-			return out, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "customer.created", "customer", c.ID)
+			ev.audit("customer.created", "customer", c.ID)
+			return out, nil
 		})
 		if isUnique(err, "customers_slug") {
 			if in.Slug == nil && attempt < 5 {
@@ -375,7 +376,8 @@ func (r *Resolver) UpdateCustomer(ctx context.Context, id string, in model.Updat
 				ev.change("customer."+c.Status, prev, out, "status")
 			}
 		}
-		return out, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "customer.updated", "customer", c.ID)
+		ev.audit("customer.updated", "customer", c.ID)
+		return out, nil
 	})
 	if isUnique(err, "customers_slug") {
 		return nil, slugTaken(c.Slug)
@@ -422,7 +424,8 @@ func (r *Resolver) DeleteCustomer(ctx context.Context, id string) (*Deleted, err
 			return nil, err
 		}
 		ev.add("customer.deleted", toCustomer(c))
-		return d, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "customer.deleted", "customer", c.ID)
+		ev.audit("customer.deleted", "customer", c.ID)
+		return d, nil
 	})
 }
 

@@ -21,11 +21,19 @@ import (
 // this package knowing REST's field names.
 type ResourceRenderer func(obj any) ([]byte, error)
 
-// Outbox collects the events of one mutation. mutate writes them, in the order
-// they were added, in the mutation's transaction with one statement, so that a
-// rolled-back write has no events and an acknowledged one has all of them.
+// Outbox collects the audit entries and the events of one mutation. mutate
+// writes them, in the order they were added, in the mutation's transaction
+// with one statement (the audit trail's insert, which every write has
+// anyway), so that a rolled-back write has no events and an acknowledged one
+// has all of them.
 type Outbox struct {
-	items []outboxItem
+	audits []db.AuditEntry
+	items  []outboxItem
+}
+
+// audit records an entry of the audit trail, attributed to the caller.
+func (o *Outbox) audit(action, objectType, objectID string) {
+	o.audits = append(o.audits, db.AuditEntry{Action: action, ObjectType: objectType, ObjectID: objectID})
 }
 
 type outboxItem struct {
@@ -49,16 +57,19 @@ func (o *Outbox) change(typ string, before, after any, only ...string) {
 	o.items = append(o.items, outboxItem{typ: typ, obj: after, before: before, only: only})
 }
 
-// flush writes the collected events: nothing when there are none (a no-op
-// update, a repeated delete) or when no renderer is wired (a Resolver built
-// for a one-shot command).
+// flush writes the collected entries and events: nothing when there are none
+// (a no-op update, a repeated delete); no events when no renderer is wired (a
+// Resolver built for a one-shot command).
 func (o *Outbox) flush(ctx context.Context, tx *sqlx.Tx, render ResourceRenderer) error {
-	if len(o.items) == 0 || render == nil {
+	if len(o.audits) == 0 && len(o.items) == 0 {
 		return nil
 	}
 	who := auth.FromContext(ctx)
 	if who == nil {
 		return fmt.Errorf("outbox: no identity")
+	}
+	if render == nil {
+		o.items = nil
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	rendered := map[any][]byte{}
@@ -97,7 +108,7 @@ func (o *Outbox) flush(ctx context.Context, tx *sqlx.Tx, render ResourceRenderer
 		}
 		evs = append(evs, db.NewEvent{ID: id, Type: it.typ, Payload: payload})
 	}
-	return db.InsertEvents(ctx, tx, who.WorkspaceID, who.Livemode, now, evs)
+	return db.InsertChanges(ctx, tx, who.WorkspaceID, who.Actor(), o.audits, who.Livemode, now, evs)
 }
 
 // APIVersion is the envelope's api_version.

@@ -121,9 +121,16 @@ func validKeyName(name string) error {
 	return v.err()
 }
 
+// DefaultMaxAPIKeys is how many active keys a workspace may hold before
+// createApiKey refuses another (Resolver.MaxAPIKeys).
+const DefaultMaxAPIKeys = 100
+
 // CreateAPIKey creates a key in the caller's workspace with the caller's tier
-// (only the operator's CLI sets tiers).
-func (r *Resolver) CreateAPIKey(ctx context.Context, name string, test bool) (*NewKey, error) {
+// (only the operator's CLI sets tiers). test nil means the caller's own mode;
+// a test key creates only test keys. Every key is a rate-limit window of its
+// own, so a workspace holds at most MaxAPIKeys active keys. Returns
+// test_key_creates_test_keys or api_key_limit_reached.
+func (r *Resolver) CreateAPIKey(ctx context.Context, name string, test *bool) (*NewKey, error) {
 	who, err := identity(ctx)
 	if err != nil {
 		return nil, err
@@ -131,7 +138,29 @@ func (r *Resolver) CreateAPIKey(ctx context.Context, name string, test bool) (*N
 	if err := validKeyName(name); err != nil {
 		return nil, err
 	}
-	return r.createKey(ctx, who.WorkspaceID, name, test, who.Tier)
+	isTest := !who.Livemode
+	if test != nil {
+		isTest = *test
+	}
+	if !who.Livemode && !isTest {
+		return nil, &apperr.Error{Kind: apperr.Invalid, Code: "test_key_creates_test_keys", Field: "test",
+			Message: "A test key can create only test keys; use a live key to create a live key."}
+	}
+	limit := r.MaxAPIKeys
+	if limit <= 0 {
+		limit = DefaultMaxAPIKeys
+	}
+	secret, prefix := auth.NewKey(isTest)
+	k := db.APIKey{WorkspaceID: who.WorkspaceID, Name: name, Prefix: prefix, Hash: auth.Hash(secret), Livemode: !isTest, Tier: who.Tier}
+	err = db.CreateKeyCapped(ctx, r.DB, &k, limit)
+	if errors.Is(err, db.ErrKeyLimit) {
+		return nil, &apperr.Error{Kind: apperr.Conflict, Code: "api_key_limit_reached",
+			Message: fmt.Sprintf("The workspace has %d active API keys, the most it may hold; revoke one first.", limit)}
+	}
+	if err != nil {
+		return nil, invalidValue(err)
+	}
+	return &NewKey{Key: toAPIKey(&k), Secret: secret}, nil
 }
 
 func (r *Resolver) createKey(ctx context.Context, workspaceID, name string, test bool, tier string) (*NewKey, error) {

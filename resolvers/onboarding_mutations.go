@@ -185,7 +185,8 @@ func (r *Resolver) CreateOnboarding(ctx context.Context, in model.CreateOnboardi
 		}
 		out := toOnboarding(&o)
 		ev.add("onboarding.created", out)
-		return out, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "onboarding.created", "onboarding", o.ID)
+		ev.audit("onboarding.created", "onboarding", o.ID)
+		return out, nil
 	})
 	if err != nil {
 		return nil, invalidValue(err)
@@ -240,7 +241,8 @@ func (r *Resolver) UpdateOnboarding(ctx context.Context, id string, in model.Upd
 		}
 		out := toOnboarding(o)
 		onboardingEvents(ev, &before, o, toOnboarding(&before), out)
-		return out, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "onboarding.updated", "onboarding", o.ID)
+		ev.audit("onboarding.updated", "onboarding", o.ID)
+		return out, nil
 	})
 	if err != nil {
 		return nil, invalidValue(err)
@@ -304,6 +306,7 @@ func (r *Resolver) DeleteOnboarding(ctx context.Context, id string) (*Deleted, e
 			return nil, err
 		}
 		ev.add("onboarding.deleted", toOnboarding(o))
-		return d, db.InsertAudit(ctx, tx, who.WorkspaceID, who.Actor(), "onboarding.deleted", "onboarding", o.ID)
+		ev.audit("onboarding.deleted", "onboarding", o.ID)
+		return d, nil
 	})
 }

@@ -18,6 +18,12 @@ type Resolver struct {
 	// Resource renders objects as REST resources for events' data.object
 	// (rest.Resource). Nil: mutations write no events (one-shot commands).
 	Resource ResourceRenderer
+	// MaxAPIKeys is the most active keys a workspace may hold for createApiKey
+	// to create another; 0 means DefaultMaxAPIKeys. The operator's CLI is not
+	// bound by it.
+	MaxAPIKeys int
+	// Webhooks are the operator's settings for webhook endpoints.
+	Webhooks WebhookOptions
 
 	unavailable unavailableLog
 	plans       planCache

@@ -136,7 +136,7 @@ func (r *mutationResolver) DeleteOnboarding(ctx context.Context, id string) (*mo
 
 // CreateAPIKey is the resolver for the createApiKey field.
 func (r *mutationResolver) CreateAPIKey(ctx context.Context, name string, test *bool) (*model.CreateAPIKeyPayload, error) {
-	k, err := r.Resolver.CreateAPIKey(ctx, name, test != nil && *test)
+	k, err := r.Resolver.CreateAPIKey(ctx, name, test)
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +150,52 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id string) (*model.
 		return nil, err
 	}
 	return &model.RevokeAPIKeyPayload{APIKey: k}, nil
+}
+
+// CreateWebhookEndpoint is the resolver for the createWebhookEndpoint field.
+func (r *mutationResolver) CreateWebhookEndpoint(ctx context.Context, input model.CreateWebhookEndpointInput) (*model.CreateWebhookEndpointPayload, error) {
+	return r.Resolver.CreateWebhookEndpoint(ctx, input)
+}
+
+// UpdateWebhookEndpoint is the resolver for the updateWebhookEndpoint field.
+func (r *mutationResolver) UpdateWebhookEndpoint(ctx context.Context, id string, input model.UpdateWebhookEndpointInput) (*model.UpdateWebhookEndpointPayload, error) {
+	ep, err := r.Resolver.UpdateWebhookEndpoint(ctx, id, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateWebhookEndpointPayload{Endpoint: ep}, nil
+}
+
+// RotateWebhookSecret is the resolver for the rotateWebhookSecret field.
+func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, id string) (*model.RotateWebhookSecretPayload, error) {
+	return r.Resolver.RotateWebhookSecret(ctx, id)
+}
+
+// DeleteWebhookEndpoint is the resolver for the deleteWebhookEndpoint field.
+func (r *mutationResolver) DeleteWebhookEndpoint(ctx context.Context, id string) (*model.DeleteWebhookEndpointPayload, error) {
+	deleted, err := r.Resolver.DeleteWebhookEndpoint(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeleteWebhookEndpointPayload{DeletedID: deleted}, nil
+}
+
+// SendTestWebhook is the resolver for the sendTestWebhook field.
+func (r *mutationResolver) SendTestWebhook(ctx context.Context, id string) (*model.SendTestWebhookPayload, error) {
+	m, err := r.Resolver.SendTestWebhook(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SendTestWebhookPayload{Message: m}, nil
+}
+
+// ReplayWebhookMessage is the resolver for the replayWebhookMessage field.
+func (r *mutationResolver) ReplayWebhookMessage(ctx context.Context, id string) (*model.ReplayWebhookMessagePayload, error) {
+	m, err := r.Resolver.ReplayWebhookMessage(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ReplayWebhookMessagePayload{Message: m}, nil
 }
 
 // Customer is the resolver for the customer field.
@@ -229,6 +275,26 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]model.APIKey, error) {
 // RateLimit is the resolver for the rateLimit field.
 func (r *queryResolver) RateLimit(ctx context.Context) (*model.RateLimit, error) {
 	return r.Resolver.RateLimit(ctx)
+}
+
+// WebhookEndpoints is the resolver for the webhookEndpoints field.
+func (r *queryResolver) WebhookEndpoints(ctx context.Context, first *int, after *string) (*model.WebhookEndpointConnection, error) {
+	return r.Resolver.WebhookEndpoints(ctx, first, after)
+}
+
+// WebhookEndpoint is the resolver for the webhookEndpoint field.
+func (r *queryResolver) WebhookEndpoint(ctx context.Context, id string) (*model.WebhookEndpoint, error) {
+	return r.Resolver.FindWebhookEndpoint(ctx, id)
+}
+
+// WebhookMessages is the resolver for the webhookMessages field.
+func (r *queryResolver) WebhookMessages(ctx context.Context, endpointID string, status *model.WebhookMessageStatus, first *int, after *string) (*model.WebhookMessageConnection, error) {
+	return r.Resolver.WebhookMessages(ctx, endpointID, status, first, after)
+}
+
+// Events is the resolver for the events field.
+func (r *queryResolver) Events(ctx context.Context, first *int, after *string, types []string) (*model.EventConnection, error) {
+	return r.Resolver.Events(ctx, first, after, types)
 }
 
 // Contact returns graph.ContactResolver implementation.

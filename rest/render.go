@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"pivotal/apperr"
 )
@@ -48,10 +49,19 @@ func Status(e *apperr.Error) int { return statuses[e.Kind].status }
 // unknown errors into application errors first (resolvers.Internal).
 func WriteError(w http.ResponseWriter, e *apperr.Error) {
 	s := statuses[e.Kind]
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
+	SetErrorHeaders(w.Header(), e)
 	WriteJSON(w, s.status, errorBody{errorDetail{Type: s.typ, Code: e.Code, Message: e.Message, Field: e.Field}})
+}
+
+// SetErrorHeaders sets the headers an error carries besides its body:
+// Retry-After, and Allow on a 405.
+func SetErrorHeaders(h http.Header, e *apperr.Error) {
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	if len(e.Allow) > 0 {
+		h.Set("Allow", strings.Join(e.Allow, ", "))
+	}
 }
 
 // Encode renders v as the API prints JSON: no HTML escaping, one trailing newline.

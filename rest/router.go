@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -20,17 +21,21 @@ type API struct {
 	authenticate func(http.Handler) http.Handler
 }
 
-// New returns the REST API over res. authenticate guards every route but the
-// public ones (health, OpenAPI document).
+// New returns the REST API over res. authenticate (the key check, then the
+// rate limit and the body limit: no body is read before the key is known)
+// guards every route but the public ones (health, OpenAPI document).
 func New(res *resolvers.Resolver, requestID func(context.Context) string, authenticate func(http.Handler) http.Handler) *API {
 	return &API{res: res, requestID: requestID, authenticate: authenticate}
 }
 
-// Routes returns the handler to mount at /api/v1.
+// Prefix is where Routes is mounted.
+const Prefix = "/api/v1"
+
+// Routes returns the handler to mount at Prefix.
 func (a *API) Routes() http.Handler {
 	r := chi.NewRouter()
 	r.NotFound(a.routeNotFound)
-	r.MethodNotAllowed(a.methodNotAllowed)
+	r.MethodNotAllowed(MethodNotAllowed(r, Prefix))
 	r.Get("/health", a.health)
 	r.Get("/openapi.json", a.openAPI)
 	r.Group(func(r chi.Router) {
@@ -69,9 +74,43 @@ func (a *API) routeNotFound(w http.ResponseWriter, r *http.Request) {
 	WriteError(w, RouteNotFound())
 }
 
-func (a *API) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	WriteError(w, &apperr.Error{Kind: apperr.MethodNotAllowed, Code: "method_not_allowed",
-		Message: "Method " + r.Method + " is not allowed on this route."})
+// MethodNotAllowed is the 405 handler of routes, mounted at prefix: the error
+// envelope, and an Allow header listing the methods routes answer on the
+// request's path. chi hands a custom 405 handler no such list, so routes are
+// asked method by method, with the whole path (a 405 found in a nested router
+// is answered by this same handler).
+func MethodNotAllowed(routes chi.Routes, prefix string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.RawPath // what chi routes on
+		if path == "" {
+			path = r.URL.Path
+		}
+		path = strings.TrimPrefix(path, prefix)
+		WriteError(w, apperr.MethodNotAllowedError(r.Method, AllowedMethods(routes, path)...))
+	}
+}
+
+// AllowedMethods lists the methods routes answer on path. A path inside a
+// mounted router is looked up in that router: chi's Match answers "every
+// method" for a mount point itself (/customers), where the mounted router
+// decides.
+func AllowedMethods(routes chi.Routes, path string) []string {
+	for _, rt := range routes.Routes() {
+		mount, ok := strings.CutSuffix(rt.Pattern, "/*")
+		if !ok || rt.SubRoutes == nil {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(path, mount); ok && (rest == "" || rest[0] == '/') {
+			return AllowedMethods(rt.SubRoutes, "/"+strings.TrimPrefix(rest, "/"))
+		}
+	}
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if routes.Match(chi.NewRouteContext(), m, path) {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // RouteNotFound is the 404 for a path no route matches.

@@ -10,7 +10,8 @@
 //	                               JSON file BODY; $KEY is the bearer key, if set) and
 //	                               print the database time per request from
 //	                               pg_stat_statements (exec + plan, ms), the statements
-//	                               per request, and the requests' mean latency (ms)
+//	                               per request, the same time from each statement's
+//	                               fastest run (ms), and the requests' mean latency (ms)
 package main
 
 import (

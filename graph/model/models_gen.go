@@ -12,6 +12,10 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+type EventObject interface {
+	IsEventObject()
+}
+
 // An object with a globally unique id (a cuid).
 type Node interface {
 	IsNode()
@@ -60,6 +64,8 @@ type Contact struct {
 }
 
 func (Contact) IsNode() {}
+
+func (Contact) IsEventObject() {}
 
 type ContactConnection struct {
 	Edges    []ContactEdge `json:"edges"`
@@ -132,6 +138,22 @@ type CreateOnboardingPayload struct {
 	Onboarding *Onboarding `json:"onboarding"`
 }
 
+type CreateWebhookEndpointInput struct {
+	// An http or https URL; private, loopback and link-local targets are refused.
+	URL         string  `json:"url"`
+	Description *string `json:"description,omitempty"`
+	// The event types to send; empty or absent: all.
+	EventTypes []string `json:"eventTypes,omitempty"`
+	// Defaults to the key's mode; a test key can create only test-mode endpoints.
+	TestMode *bool `json:"testMode,omitempty"`
+}
+
+type CreateWebhookEndpointPayload struct {
+	Endpoint *WebhookEndpoint `json:"endpoint"`
+	// The signing secret (whsec_…). Shown only here, once.
+	Secret string `json:"secret"`
+}
+
 type Customer struct {
 	ID                string         `json:"id"`
 	DisplayID         int            `json:"displayId"`
@@ -160,6 +182,8 @@ type Customer struct {
 
 func (Customer) IsNode() {}
 
+func (Customer) IsEventObject() {}
+
 type CustomerConnection struct {
 	Edges    []CustomerEdge `json:"edges"`
 	Nodes    []Customer     `json:"nodes"`
@@ -184,6 +208,34 @@ type CustomerOnboardingFilter struct {
 type DeletePayload struct {
 	DeletedID string `json:"deletedId"`
 	DisplayID int    `json:"displayId"`
+}
+
+type DeleteWebhookEndpointPayload struct {
+	DeletedID string `json:"deletedId"`
+}
+
+// Something that happened in the workspace; webhooks deliver its envelope.
+type Event struct {
+	// evt_…; receivers deduplicate on it.
+	ID        string        `json:"id"`
+	Type      string        `json:"type"`
+	CreatedAt gqltypes.Time `json:"createdAt"`
+	Livemode  bool          `json:"livemode"`
+	// The object as of the event (its own fields); nested fields are resolved now.
+	Object EventObject `json:"object,omitempty"`
+	// The prior values of the fields that changed (REST field names); null on events without.
+	PreviousAttributes gqltypes.JSON `json:"previousAttributes,omitempty"`
+}
+
+type EventConnection struct {
+	Edges    []EventEdge `json:"edges"`
+	Nodes    []Event     `json:"nodes"`
+	PageInfo *PageInfo   `json:"pageInfo"`
+}
+
+type EventEdge struct {
+	Cursor string `json:"cursor"`
+	Node   *Event `json:"node"`
 }
 
 type Me struct {
@@ -224,6 +276,8 @@ type Onboarding struct {
 }
 
 func (Onboarding) IsNode() {}
+
+func (Onboarding) IsEventObject() {}
 
 type OnboardingConnection struct {
 	Edges    []OnboardingEdge `json:"edges"`
@@ -273,8 +327,22 @@ type RateLimit struct {
 	ResetAt gqltypes.Time `json:"resetAt"`
 }
 
+type ReplayWebhookMessagePayload struct {
+	Message *WebhookMessage `json:"message"`
+}
+
 type RevokeAPIKeyPayload struct {
 	APIKey *APIKey `json:"apiKey"`
+}
+
+type RotateWebhookSecretPayload struct {
+	Endpoint *WebhookEndpoint `json:"endpoint"`
+	// The new signing secret (whsec_…). Shown only here, once.
+	Secret string `json:"secret"`
+}
+
+type SendTestWebhookPayload struct {
+	Message *WebhookMessage `json:"message"`
 }
 
 type UpdateContactInput struct {
@@ -328,6 +396,80 @@ type UpdateOnboardingInput struct {
 
 type UpdateOnboardingPayload struct {
 	Onboarding *Onboarding `json:"onboarding"`
+}
+
+type UpdateWebhookEndpointInput struct {
+	URL         graphql.Omittable[*string]  `json:"url,omitempty"`
+	Description graphql.Omittable[*string]  `json:"description,omitempty"`
+	EventTypes  graphql.Omittable[[]string] `json:"eventTypes,omitempty"`
+	Disabled    graphql.Omittable[*bool]    `json:"disabled,omitempty"`
+}
+
+type UpdateWebhookEndpointPayload struct {
+	Endpoint *WebhookEndpoint `json:"endpoint"`
+}
+
+type WebhookAttempt struct {
+	AttemptedAt gqltypes.Time `json:"attemptedAt"`
+	// The receiver's HTTP status; null when no response came (connection error, timeout).
+	StatusCode *int    `json:"statusCode,omitempty"`
+	DurationMs float64 `json:"durationMs"`
+	// The first 1 KiB of the response body.
+	Response *string `json:"response,omitempty"`
+	Error    *string `json:"error,omitempty"`
+}
+
+type WebhookEndpoint struct {
+	// ep_…
+	ID          string `json:"id"`
+	URL         string `json:"url"`
+	Description string `json:"description"`
+	// The event types sent to it; empty: all.
+	EventTypes []string `json:"eventTypes"`
+	// Test-mode endpoints receive the events of test keys, the others those of live keys.
+	TestMode bool `json:"testMode"`
+	// Set after 100 consecutive failed attempts (or by an update).
+	Disabled            bool          `json:"disabled"`
+	ConsecutiveFailures int           `json:"consecutiveFailures"`
+	CreatedAt           gqltypes.Time `json:"createdAt"`
+	UpdatedAt           gqltypes.Time `json:"updatedAt"`
+}
+
+type WebhookEndpointConnection struct {
+	Edges    []WebhookEndpointEdge `json:"edges"`
+	Nodes    []WebhookEndpoint     `json:"nodes"`
+	PageInfo *PageInfo             `json:"pageInfo"`
+}
+
+type WebhookEndpointEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *WebhookEndpoint `json:"node"`
+}
+
+// One event sent to one endpoint; its id is the svix-id header of every attempt.
+type WebhookMessage struct {
+	// msg_…
+	ID         string               `json:"id"`
+	EndpointID string               `json:"endpointId"`
+	EventID    string               `json:"eventId"`
+	EventType  string               `json:"eventType"`
+	Status     WebhookMessageStatus `json:"status"`
+	// When the next attempt is due (pending messages).
+	NextAttemptAt *gqltypes.Time `json:"nextAttemptAt,omitempty"`
+	CreatedAt     gqltypes.Time  `json:"createdAt"`
+	// Every attempt, oldest first.
+	Attempts []WebhookAttempt `json:"attempts"`
+}
+
+type WebhookMessageConnection struct {
+	Edges    []WebhookMessageEdge `json:"edges"`
+	Nodes    []WebhookMessage     `json:"nodes"`
+	PageInfo *PageInfo            `json:"pageInfo"`
+}
+
+type WebhookMessageEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *WebhookMessage `json:"node"`
 }
 
 type Workspace struct {
@@ -573,6 +715,63 @@ func (e *RateLimitTier) UnmarshalJSON(b []byte) error {
 }
 
 func (e RateLimitTier) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type WebhookMessageStatus string
+
+const (
+	WebhookMessageStatusPending   WebhookMessageStatus = "PENDING"
+	WebhookMessageStatusSucceeded WebhookMessageStatus = "SUCCEEDED"
+	WebhookMessageStatusFailed    WebhookMessageStatus = "FAILED"
+)
+
+var AllWebhookMessageStatus = []WebhookMessageStatus{
+	WebhookMessageStatusPending,
+	WebhookMessageStatusSucceeded,
+	WebhookMessageStatusFailed,
+}
+
+func (e WebhookMessageStatus) IsValid() bool {
+	switch e {
+	case WebhookMessageStatusPending, WebhookMessageStatusSucceeded, WebhookMessageStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e WebhookMessageStatus) String() string {
+	return string(e)
+}
+
+func (e *WebhookMessageStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WebhookMessageStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WebhookMessageStatus", str)
+	}
+	return nil
+}
+
+func (e WebhookMessageStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WebhookMessageStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WebhookMessageStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
