@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -192,6 +194,97 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("gave up waiting for %s", what)
+		}
+	}
+}
+
+// TestWebhooksStopOnSIGTERM: SIGTERM with a delivery hanging at the receiver
+// stops serve cleanly (status 0) once the shutdown grace is over, without
+// waiting for the 10-second delivery timeout; the delivery cut short is not
+// counted as a failed attempt but released, due again at once for the next
+// process.
+func TestWebhooksStopOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server binary")
+	}
+	dsn := dbtest.NewDatabase(t)
+	env := []string{"DATABASE_URL=" + dsn, "PIVOTAL_LOG_FORMAT=json", "PIVOTAL_WEBHOOK_ALLOW_PRIVATE=true",
+		"PIVOTAL_SHUTDOWN_GRACE=1s", "PIVOTAL_SHUTDOWN_DRAIN=0s"}
+	var hits atomic.Int64
+	release := make(chan struct{})
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		<-release
+	}))
+	defer rc.Close()
+	defer close(release)
+	binCLI(t, env, "keys", "create", "--workspace", "term")
+	binCLI(t, env, "webhooks", "create", "--workspace", "term", "--url", rc.URL)
+	s := startServer(t, env)
+	s.waitReady(t)
+	waitUntil(t, "the ping to hang at the receiver", func() bool { return hits.Load() == 1 })
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if err := s.exit(t, 8*time.Second); err != nil {
+		t.Fatalf("serve exited with %v after SIGTERM:\n%s", err, s.logs())
+	}
+	store, err := db.Open(dsn, db.Options{MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var m struct {
+		Status   string `db:"status"`
+		Attempts int    `db:"attempts"`
+		Released bool   `db:"released"`
+	}
+	if err := store.GetContext(context.Background(), &m, `SELECT status, attempts,
+		lease_token IS NULL AND next_attempt_at <= now() AS released FROM webhook_messages`); err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != "pending" || m.Attempts != 0 || !m.Released {
+		t.Fatalf("the message cut short by SIGTERM: %+v; want pending, no attempt, released", m)
+	}
+}
+
+// TestWebhooksTwoInstances: two serve processes on one database share the
+// deliveries of writes made through both: every event arrives once, none
+// twice (normal operation, no crash).
+func TestWebhooksTwoInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server binary")
+	}
+	env := []string{"DATABASE_URL=" + dbtest.NewDatabase(t), "PIVOTAL_WEBHOOK_ALLOW_PRIVATE=true"}
+	key := binCLI(t, env, "keys", "create", "--workspace", "pair", "--tier", "unlimited")
+	var mu sync.Mutex
+	seen := map[string]int{}
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Header.Get("svix-id")]++
+		mu.Unlock()
+	}))
+	defer rc.Close()
+	binCLI(t, env, "webhooks", "create", "--workspace", "pair", "--url", rc.URL, "--events", "customer.created")
+	a, b := startInstance(t, "A", env), startInstance(t, "B", env)
+	const n = 100
+	for i := 0; i < n; i++ {
+		in := a
+		if i%2 == 1 {
+			in = b
+		}
+		if r := in.do(t, "POST", "/api/v1/customers", key, fmt.Sprintf(`{"name":"Pair %d"}`, i)); r.status != 201 {
+			t.Fatalf("%s: %d %s", in.name, r.status, r.body)
+		}
+	}
+	waitUntil(t, "every message delivered", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == n+1 // and the ping
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("message %s delivered %d times", id, c)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -58,8 +59,9 @@ FROM ev JOIN webhook_endpoints w ON w.workspace_id = $1 AND w.test_mode = NOT $6
 	AND (cardinality(w.event_types) = 0 OR ev.type = ANY(w.event_types))`
 
 // InsertChanges writes the audit entries and the events of one change (each
-// in order) and their webhook messages, inside the change's transaction.
-func InsertChanges(ctx context.Context, q Queryer, workspaceID, actor string, audits []AuditEntry,
+// in order) and their webhook messages, inside the change's transaction q
+// (a transaction of store's).
+func (store *DB) InsertChanges(ctx context.Context, q Queryer, workspaceID, actor string, audits []AuditEntry,
 	livemode bool, createdAt time.Time, evs []NewEvent) error {
 	if len(audits) == 0 && len(evs) == 0 {
 		return nil
@@ -72,16 +74,26 @@ func InsertChanges(ctx context.Context, q Queryer, workspaceID, actor string, au
 	for i, e := range evs {
 		ids[i], evTypes[i], payloads[i] = e.ID, e.Type, e.Payload
 	}
-	_, err := q.ExecContext(ctx, insertChanges, workspaceID, actor,
-		pq.Array(actions), pq.Array(types), pq.Array(objects), livemode, createdAt,
-		pq.Array(ids), pq.Array(evTypes), pq.ByteaArray(payloads))
+	args := []any{workspaceID, actor, pq.Array(actions), pq.Array(types), pq.Array(objects), livemode, createdAt,
+		pq.Array(ids), pq.Array(evTypes), pq.ByteaArray(payloads)}
+	if tx, ok := q.(*sqlx.Tx); ok && store != nil {
+		// Prepared once per connection (database/sql keeps a statement's
+		// preparation per connection): every write runs this statement, and
+		// planning it each time costs about as much as running it.
+		if s, err := preparedJSON(ctx, store, insertChanges); err == nil && s != nil {
+			_, err = tx.StmtxContext(ctx, s).ExecContext(ctx, args...)
+			return classify(err)
+		}
+	}
+	_, err := q.ExecContext(ctx, insertChanges, args...)
 	return classify(err)
 }
 
 // InsertEvents writes the events of one change (in order) and their webhook
 // messages, without audit entries.
 func InsertEvents(ctx context.Context, q Queryer, workspaceID string, livemode bool, createdAt time.Time, evs []NewEvent) error {
-	return InsertChanges(ctx, q, workspaceID, "", nil, livemode, createdAt, evs)
+	var store *DB
+	return store.InsertChanges(ctx, q, workspaceID, "", nil, livemode, createdAt, evs)
 }
 
 // InsertPing writes a webhook.ping event and its one message, to endpointID

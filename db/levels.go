@@ -71,6 +71,11 @@ const (
 	RelPrimary
 	// RelOnboarding: every row of onboarding key (phase transitions), newest first.
 	RelOnboarding
+	// RelGetID and RelGetDisplayID: the visible row whose id (display id) is
+	// the key, as a single read finds it: contacts and onboardings only while
+	// their customer is visible.
+	RelGetID
+	RelGetDisplayID
 )
 
 // Filter is a set of row filters a level applies.
@@ -82,6 +87,11 @@ const (
 	FilterPhase                      // onboardings.phase = Ask.Phase
 	FilterState                      // onboardings.state = Ask.State
 	FilterWaiting                    // onboardings waiting on the customer
+	// FilterEither takes phase and state from every Ask, "" meaning any, and
+	// state "waiting" meaning waiting on the customer: one statement for
+	// asks filtered differently (pages of many parents, read by an index per
+	// parent, so the filter is applied to few rows).
+	FilterEither
 )
 
 // Level is the shape of one level statement.
@@ -134,7 +144,7 @@ func (l *Level) SQL() (string, error) {
 		bit  Filter
 		name string
 	}{{FilterStatus, "status"}, {FilterSlug, "slug"}, {FilterPhase, "phase"}, {FilterState, "state"}} {
-		if l.Filters&f.bit != 0 {
+		if l.Filters&f.bit != 0 || l.Filters&FilterEither != 0 && (f.bit == FilterPhase || f.bit == FilterState) {
 			params = append(params, f.name)
 			b.WriteString(", $" + strconv.Itoa(len(params)+1) + "::text[]")
 		}
@@ -146,11 +156,22 @@ func (l *Level) SQL() (string, error) {
 		b.WriteString(" AND t.deleted_at IS NULL")
 	}
 	order, limit := " ORDER BY t.created_at DESC", " LIMIT a.lim"
+	visibleCustomer := " AND EXISTS (SELECT 1 FROM customers p WHERE p.workspace_id = $1 AND p.id = t.customer_id AND p.deleted_at IS NULL)"
 	switch l.Rel {
 	case RelRoot:
 		if l.Table == TableOnboardings {
-			b.WriteString(" AND EXISTS (SELECT 1 FROM customers p WHERE p.workspace_id = $1 AND p.id = t.customer_id AND p.deleted_at IS NULL)")
+			b.WriteString(visibleCustomer)
 		}
+	case RelGetID, RelGetDisplayID:
+		if l.Rel == RelGetID {
+			b.WriteString(" AND t.id = a.k")
+		} else {
+			b.WriteString(" AND t.display_id = a.k::bigint")
+		}
+		if l.Table == TableContacts || l.Table == TableOnboardings {
+			b.WriteString(visibleCustomer)
+		}
+		order = ""
 	case RelCustomer:
 		b.WriteString(" AND t.customer_id = a.k")
 	case RelID:
@@ -172,7 +193,8 @@ func (l *Level) SQL() (string, error) {
 		bit  Filter
 		cond string
 	}{{FilterStatus, "t.status = a.status"}, {FilterSlug, "t.slug = a.slug"}, {FilterPhase, "t.phase = a.phase"},
-		{FilterState, "t.state = a.state"}, {FilterWaiting, "t.waiting_on_customer"}} {
+		{FilterState, "t.state = a.state"}, {FilterWaiting, "t.waiting_on_customer"},
+		{FilterEither, "(a.phase = '' OR t.phase = a.phase) AND CASE a.state WHEN '' THEN true WHEN 'waiting' THEN t.waiting_on_customer ELSE t.state = a.state END"}} {
 		if l.Filters&f.bit != 0 {
 			b.WriteString(" AND " + f.cond)
 		}
@@ -234,10 +256,10 @@ func (l *Level) Query(ctx context.Context, q Queryer, workspaceID string, asks [
 		if l.Filters&FilterSlug != 0 {
 			slug = append(slug, a.Slug)
 		}
-		if l.Filters&FilterPhase != 0 {
+		if l.Filters&(FilterPhase|FilterEither) != 0 {
 			phase = append(phase, a.Phase)
 		}
-		if l.Filters&FilterState != 0 {
+		if l.Filters&(FilterState|FilterEither) != 0 {
 			state = append(state, a.State)
 		}
 	}
@@ -264,6 +286,15 @@ func (l *Level) Query(ctx context.Context, q Queryer, workspaceID string, asks [
 	defer rows.Close()
 	if into.cols == 0 {
 		into.cols = len(l.Columns)
+		// Room for the rows asked (bounded), so appending rarely grows.
+		rows := 0
+		for _, a := range asks {
+			rows += a.Limit
+		}
+		rows = min(max(rows, 16), 4096)
+		into.ask = make([]int32, 0, rows)
+		into.cells = make([]cell, 0, rows*into.cols)
+		into.buf = make([]byte, 0, rows*into.cols*16)
 	} else if into.cols != len(l.Columns) {
 		return fmt.Errorf("db: rows of %d columns cannot take %d", into.cols, len(l.Columns))
 	}

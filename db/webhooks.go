@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -267,8 +268,11 @@ func RecordAttempt(ctx context.Context, q Queryer, d *Delivery, token string, r 
 	WHERE workspace_id = $1 AND id = $3 RETURNING disabled`,
 		d.WorkspaceID, d.MessageID, d.EndpointID, r.AttemptedAt, r.StatusCode, float64(r.Duration.Microseconds())/1000,
 		r.Response, r.Error, r.Status, r.NextAttemptAt, token, r.OK, maxFailures)
-	if err == nil || classify(err) == ErrNotFound {
-		return disabled, nil // not found: the endpoint was deleted meanwhile
+	var pe *pq.Error
+	if err == nil || classify(err) == ErrNotFound || errors.As(err, &pe) && pe.Code == "23503" {
+		// The endpoint (and with it the message) was deleted meanwhile:
+		// there is nothing left to record.
+		return disabled, nil
 	}
 	return false, classify(err)
 }

@@ -2,6 +2,7 @@ package gqltypes
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -38,5 +39,23 @@ func TestJSONScalar(t *testing.T) {
 	JSON(nil).MarshalGQL(&b)
 	if b.String() != "{}" {
 		t.Errorf("empty JSON marshals as %s", b.String())
+	}
+}
+
+// Metadata sent through GraphQL is stored as the compact JSON a client would
+// send to REST: keys sorted, numbers as written, no HTML escaping (issue 10 A7).
+func TestJSONScalarKeepsText(t *testing.T) {
+	var j JSON
+	v := map[string]any{"z": "x & y <b> \u2028 é \"q\" \\ \n\x01", "a": []any{json.Number("1e400"), json.Number("-3e10"), int64(7), 2.5, nil, true},
+		"m": map[string]any{}}
+	if err := j.UnmarshalGQL(v); err != nil {
+		t.Fatal(err)
+	}
+	want := "{\"a\":[1e400,-3e10,7,2.5,null,true],\"m\":{},\"z\":\"x & y <b> \u2028 é \\\"q\\\" \\\\ \\n\\u0001\"}"
+	if string(j) != want {
+		t.Errorf("got  %s\nwant %s", j, want)
+	}
+	if err := j.UnmarshalGQL(map[string]any{"n": json.Number("1x")}); err == nil {
+		t.Errorf("an invalid number was accepted")
 	}
 }

@@ -26,7 +26,7 @@ var fpCustomers = []string{
 	`{"name":"Control\u0001\u0008\u000c\u001f\u007f chars\ttab\r\nend","status":"churned","plan":"","mrr":null,"hubspot_deal_id":"<&>"}`,
 	`{"name":"Birch & Co <html>","status":"archived","domain":"birch.example",
 	  "metadata":{"num":1.50,"big":12345678901234567890,"exp":1e3,"neg":-0.25,"int":42,"arr":[],"s":"","nul":null,"tiny":1.0e-7}}`,
-	`{"name":"Cedar","mrr":3000000000}`,
+	`{"name":"Cedar","mrr":2147483647}`, // the most an Int holds
 	`{"name":"Acme","slug":"acme","status":"active","mrr":0,"monthly_orders":1000000}`,
 	`{"name":"Delta","status":"onboarding","metadata":{"k":{"k":{"k":{"k":"deep","arr":[[1],[2,[3]]]}}},"url":"http:\/\/x.example\/<a>","sep":"` + "\u2028 \u2029" + `"}}`,
 	`{"name":"Echo","status":"at_risk","plan":"starter","mrr":4900}`,

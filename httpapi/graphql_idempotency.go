@@ -105,7 +105,8 @@ func isMutation(ctx context.Context, body []byte, apq graphql.Cache[string]) boo
 	if p.Query == "" && p.Extensions.PersistedQuery.Hash != "" {
 		p.Query, _ = apq.Get(ctx, p.Extensions.PersistedQuery.Hash)
 	}
-	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
+	// With gqlgen's token limit: a document over it is refused unrun anyway.
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, DefaultMaxTokens)
 	if err != nil {
 		return false
 	}

@@ -26,8 +26,9 @@ func TestGraphQLIdempotency(t *testing.T) {
 
 	// A query is not claimed, whatever its headers.
 	e.gql(key, `{ me { livemode } }`, nil, "Idempotency-Key: q").expect(t, 200, `{"data":{"me":{"livemode":true}}}`)
-	// Nor is a document that does not parse, nor one naming a query operation.
-	e.gql(key, `mutation {`, nil, "Idempotency-Key: q").expect(t, 422, "")
+	// Nor is a document that does not parse (a request error: 200 under
+	// application/json), nor one naming a query operation.
+	e.gql(key, `mutation {`, nil, "Idempotency-Key: q").expect(t, 200, `{"errors":[{"message":"$any","locations":"$any","extensions":{"code":"GRAPHQL_PARSE_FAILED"}}],"data":null}`)
 	e.do("POST", "/graphql", key, `{"query":"query A { me { livemode } } mutation B { deleteCustomer(id: \"1\") { deletedId } }","operationName":"A"}`,
 		"Idempotency-Key: q").expect(t, 200, `{"data":{"me":{"livemode":true}}}`)
 	if n := e.count(`SELECT count(*) FROM idempotency_keys WHERE key = 'q'`); n != 0 {

@@ -23,7 +23,13 @@ import (
 // the request ran.
 func refusal(t *testing.T, e *env, key, query string) (response, map[string]any, int64) {
 	t.Helper()
-	req := httptest.NewRequest("POST", "/graphql", strings.NewReader(gqlBody(query)))
+	return refusalVars(t, e, key, query, nil)
+}
+
+func refusalVars(t *testing.T, e *env, key, query string, vars map[string]any) (response, map[string]any, int64) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequest("POST", "/graphql", strings.NewReader(string(b)))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/graphql-response+json")
 	req.Header.Set("Authorization", "Bearer "+key)
@@ -189,7 +195,12 @@ func TestCreateAPIKeyBounds(t *testing.T) {
 	if e.res.MaxAPIKeys != 0 || resolvers.DefaultMaxAPIKeys != 100 {
 		t.Fatalf("MaxAPIKeys %d, default %d", e.res.MaxAPIKeys, resolvers.DefaultMaxAPIKeys)
 	}
-	e.res.MaxAPIKeys = 6
+	// A server of its own whose resolver holds the cap, set before it serves.
+	capped := resolvers.New(e.store, e.res.Log)
+	capped.MaxAPIKeys = 6
+	srv := httptest.NewServer(New(capped, e.res.Log, Options{}))
+	t.Cleanup(srv.Close)
+	e = &env{t: t, store: e.store, res: capped, srv: srv}
 	results := make(chan response, 8)
 	for range 8 {
 		go func() { results <- e.gql(live, `mutation { createApiKey(name: "c") { secret } }`, nil) }()
@@ -237,5 +248,183 @@ func TestSchemaHidesGoField(t *testing.T) {
 		if s := served.Types[name]; s == nil || len(s.Fields) != len(def.Fields) || s.Description != def.Description {
 			t.Errorf("type %s differs in the served schema", name)
 		}
+	}
+}
+
+// TestVariableCoercion: C3 and C2. Variables coerce as graphql-js coerces
+// them; a value that does not is a request error (400 under
+// graphql-response+json, BAD_USER_INPUT) and nothing runs. Int is 32-bit.
+func TestVariableCoercion(t *testing.T) {
+	e := newEnv(t)
+	key := e.key("coerce")
+	const (
+		byName   = `mutation($name: String!) { createCustomer(input: {name: $name}) { customer { name mrr } } }`
+		byInput  = `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { customer { name mrr } } }`
+		byID     = `query($id: ID!) { customer(id: $id) { id } }`
+		byBool   = `query($b: Boolean!) { __typename @include(if: $b) }`
+		byFirst  = `query($n: Int) { customers(first: $n) { nodes { id } } }`
+		byStatus = `query($s: CustomerStatus) { customers(filter: {status: $s}) { nodes { id } } }`
+		byLabels = `mutation($c: ID!, $l: [String!]) { createContact(customerId: $c, input: {name: "N", email: "n@example.com", labels: $l}) { contact { labels } } }`
+	)
+	for _, c := range []struct {
+		query string
+		vars  map[string]any
+		msg   string // "" when accepted
+	}{
+		{byName, map[string]any{"name": json.Number("42")}, `Variable "$name" got invalid value 42; String cannot represent a non string value: 42`},
+		{byName, map[string]any{"name": true}, `$any`},
+		{byInput, map[string]any{"i": map[string]any{"name": json.Number("42")}}, `Variable "$i" got invalid value {"name":42} at "i.name"; String cannot represent a non string value: 42`},
+		{byInput, map[string]any{"i": map[string]any{"name": "A", "mrr": "100"}}, `$any`},
+		{byInput, map[string]any{"i": map[string]any{"name": "A", "mrr": json.Number("1.5")}}, `$any`},
+		{byInput, map[string]any{"i": map[string]any{"name": "A", "mrr": json.Number("3000000000")}},
+			`Variable "$i" got invalid value {"mrr":3000000000,"name":"A"} at "i.mrr"; Int cannot represent non 32-bit signed integer value: 3000000000`},
+		{byInput, map[string]any{"i": map[string]any{"name": "A", "status": "active"}}, `$any`},
+		{byInput, map[string]any{"i": map[string]any{"name": "A", "metadata": json.Number("1")}}, `$any`},
+		{byInput, map[string]any{"i": map[string]any{"name": "A", "nope": 1}}, `$any`},
+		{byFirst, map[string]any{"n": "5"}, `$any`},
+		{byFirst, map[string]any{"n": json.Number("2147483648")}, `$any`},
+		{byFirst, map[string]any{"n": json.Number("-2147483649")}, `$any`},
+		{byID, map[string]any{"id": json.Number("1.5")}, `Variable "$id" got invalid value 1.5; ID cannot represent value: 1.5`},
+		{byID, map[string]any{"id": false}, `$any`},
+		{byBool, map[string]any{"b": "true"}, `$any`},
+		{byBool, map[string]any{"b": json.Number("1")}, `$any`},
+		{byStatus, map[string]any{"s": "active"}, `Variable "$s" got invalid value "active"; Value "active" does not exist in "CustomerStatus" enum.`},
+		{byLabels, map[string]any{"c": "1", "l": []any{json.Number("1")}}, `$any`},
+		// Accepted: the right types, an integral number for ID, the 32-bit bounds.
+		{byName, map[string]any{"name": "42"}, ""},
+		{byInput, map[string]any{"i": map[string]any{"name": "Max", "mrr": json.Number("2147483647"), "status": "ACTIVE", "metadata": map[string]any{"a": 1}}}, ""},
+		{byID, map[string]any{"id": json.Number("1")}, ""},
+		{byBool, map[string]any{"b": false}, ""},
+		{byStatus, map[string]any{"s": "AT_RISK"}, ""},
+	} {
+		r, ext, _ := refusalVars(t, e, key, c.query, c.vars)
+		if c.msg == "" {
+			if r.Status != 200 || ext["code"] == codeBadUserInput && strings.Contains(string(r.Body), `"variable"`) {
+				t.Errorf("%v refused: %d %s", c.vars, r.Status, r.Body)
+			}
+			continue
+		}
+		var body struct {
+			Errors []struct {
+				Message string
+				Path    []any
+			}
+		}
+		json.Unmarshal(r.Body, &body)
+		if r.Status != 400 || ext["code"] != codeBadUserInput || len(body.Errors) != 1 || len(body.Errors[0].Path) == 0 ||
+			body.Errors[0].Path[0] != "variable" || c.msg != "$any" && body.Errors[0].Message != c.msg {
+			t.Errorf("%v: %d %s; want 400 BAD_USER_INPUT %s", c.vars, r.Status, r.Body, c.msg)
+		}
+	}
+	// A list takes a single value as a list of one.
+	cust := e.newCustomer(key, "Lists")
+	e.gql(key, byLabels, map[string]any{"c": cust, "l": "solo"}).expect(t, 200, `{"data":{"createContact":{"contact":{"labels":["solo"]}}}}`)
+	// Nothing refused was written: Max is the only customer created through GraphQL.
+	if n := e.count(`SELECT count(*) FROM customers WHERE name <> 'Lists'`); n != 2 {
+		t.Errorf("%d customers, want 2 (42 and Max)", n)
+	}
+	// gqlparser's own variable errors carry the same code.
+	r, ext, _ := refusalVars(t, e, key, byName, nil)
+	if r.Status != 400 || ext["code"] != codeBadUserInput {
+		t.Errorf("missing variable: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestIntBounds: C2. mrr, monthly_orders and reminder_frequency_days are
+// GraphQL Ints, so REST holds them to 32 bits too: 2147483647 is the most.
+func TestIntBounds(t *testing.T) {
+	e := newEnv(t)
+	key := e.key("ints")
+	e.do("POST", "/api/v1/customers", key, `{"name":"Big","mrr":3000000000}`).expect(t, 400,
+		`{"error":{"type":"invalid_request_error","code":"too_big","message":"mrr must be at most 2147483647","field":"mrr"}}`)
+	e.do("POST", "/api/v1/customers", key, `{"name":"Big","monthly_orders":2147483648}`).expect(t, 400,
+		`{"error":{"type":"invalid_request_error","code":"too_big","message":"monthly_orders must be at most 2147483647","field":"monthly_orders"}}`)
+	id := e.do("POST", "/api/v1/customers", key, `{"name":"Max","mrr":2147483647}`).str(t, "id")
+	e.do("PATCH", "/api/v1/customers/"+id, key, `{"monthly_orders":9999999999}`).expect(t, 400,
+		`{"error":{"type":"invalid_request_error","code":"too_big","message":"monthly_orders must be at most 2147483647","field":"monthly_orders"}}`)
+	e.gql(key, `{ customers { nodes { mrr } } }`, nil).expect(t, 200, `{"data":{"customers":{"nodes":[{"mrr":2147483647}]}}}`)
+	// Literals over the bound, or not of a custom scalar's form, are refused by validation.
+	for _, q := range []string{`mutation { createCustomer(input: {name: "L", mrr: 3000000000}) { customer { id } } }`,
+		`{ customers(first: -2147483649) { nodes { id } } }`,
+		`mutation { createCustomer(input: {name: "L", metadata: 42}) { customer { id } } }`,
+		`mutation { createCustomer(input: {name: "L", metadata: "{}"}) { customer { id } } }`} {
+		r, ext, _ := refusal(t, e, key, q)
+		if r.Status != 400 || ext["code"] != "GRAPHQL_VALIDATION_FAILED" {
+			t.Errorf("%s: %d %s", q, r.Status, r.Body)
+		}
+	}
+}
+
+func TestCoerceScalar(t *testing.T) {
+	for _, c := range []struct {
+		scalar string
+		v      any
+		ok     bool
+	}{
+		{"Float", json.Number("1.5"), true}, {"Float", json.Number("1"), true}, {"Float", float64(2), true},
+		{"Float", "1.5", false}, {"Float", json.Number("1e400"), false}, {"Float", true, false},
+		{"Int", json.Number("1e3"), true}, {"Int", int64(-2147483648), true}, {"Int", int64(-2147483649), false},
+		{"Int", json.Number("1e400"), false}, {"Int", "1", false},
+		{"ID", json.Number("1e400"), false}, {"ID", "x", true}, {"ID", int64(7), true},
+		{"Time", "2026-05-26T17:21:09.412000Z", true}, {"Time", "2026-05-26", false}, {"Time", json.Number("1"), false},
+		{"JSON", map[string]any{}, true}, {"JSON", []any{}, false}, {"JSON", "{}", false},
+		{"String", "", true}, {"Boolean", false, true}, {"Boolean", nil, false},
+	} {
+		if got := coerceScalar(c.scalar, c.v) == ""; got != c.ok {
+			t.Errorf("%s %#v: accepted %v, want %v", c.scalar, c.v, got, c.ok)
+		}
+	}
+}
+
+// TestRoundTrips: A7. Metadata sent through GraphQL is stored as REST stores
+// the same object sent compactly, and both APIs give it back byte for byte;
+// a date before year 1 (or after 9999) is refused by both APIs.
+func TestRoundTrips(t *testing.T) {
+	e := newEnv(t)
+	key := e.key("trip")
+	meta := "{\"a\":\"x & y <b> \u2028 é\",\"n\":[1,2.5,-3e10,null,true],\"z\":{\"k\":\"\\\"q\\\" \\\\ \\n\"}}"
+	rest := e.do("POST", "/api/v1/customers", key, `{"name":"Rest","metadata":`+meta+`}`).str(t, "id")
+	r := e.gql(key, `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { customer { id } } }`,
+		map[string]any{"i": map[string]any{"name": "Gql", "metadata": json.RawMessage(meta)}})
+	gql := r.path(t, "data", "createCustomer", "customer", "id").(string)
+	// Stored as REST stores it: the same text.
+	if n := e.count(`SELECT count(*) FROM customers WHERE id IN ($1, $2) AND metadata::text = $3`, rest, gql, meta); n != 2 {
+		var got []string
+		e.store.Select(&got, `SELECT metadata::text FROM customers ORDER BY name`)
+		t.Fatalf("stored metadata %q, want %q twice", got, meta)
+	}
+	var gqlReads []string
+	for _, id := range []string{rest, gql} {
+		if g := e.do("GET", "/api/v1/customers/"+id, key, ""); !strings.Contains(string(g.Body), `"metadata":`+meta+`,`) {
+			t.Errorf("REST read of %s: %s", id, g.Body)
+		}
+		// GraphQL's transport (gqlgen's json.Marshal) escapes &, < and > in
+		// every response string; the value is the same.
+		g := e.gql(key, `query($id: ID!) { customer(id: $id) { metadata } }`, map[string]any{"id": id})
+		var got, want any
+		json.Unmarshal([]byte(meta), &want)
+		json.Unmarshal(g.Body, &got)
+		if fmt.Sprint(got) != fmt.Sprint(map[string]any{"data": map[string]any{"customer": map[string]any{"metadata": want}}}) {
+			t.Errorf("GraphQL read of %s: %s", id, g.Body)
+		}
+		gqlReads = append(gqlReads, string(g.Body))
+	}
+	if gqlReads[0] != gqlReads[1] {
+		t.Errorf("GraphQL reads differ:\n%s\n%s", gqlReads[0], gqlReads[1])
+	}
+
+	// Dates: year 1 to 9999, in UTC.
+	cust := e.newCustomer(key, "Dates")
+	for _, d := range []string{"0000-07-15", "0001-01-01T00:30:00+01:00", "9999-12-31T23:00:00-02:00"} {
+		e.do("POST", "/api/v1/onboardings", key, `{"customer_id":"`+cust+`","target_launch_date":"`+d+`"}`).expect(t, 400,
+			`{"error":{"type":"invalid_request_error","code":"$any","message":"target_launch_date must be between the years 1 and 9999 (in UTC)","field":"target_launch_date"}}`)
+		e.gql(key, `mutation($i: CreateOnboardingInput!) { createOnboarding(input: $i) { onboarding { id } } }`,
+			map[string]any{"i": map[string]any{"customerId": cust, "targetLaunchDate": d}}).expect(t, 200,
+			`{"errors":[{"message":"target_launch_date must be between the years 1 and 9999 (in UTC)","path":["createOnboarding"],"locations":"$any",
+			"extensions":{"code":"BAD_USER_INPUT","errorCode":"$any","field":"targetLaunchDate"}}],"data":{"createOnboarding":null}}`)
+	}
+	e.do("POST", "/api/v1/onboardings", key, `{"customer_id":"`+cust+`","target_launch_date":"0001-01-01"}`).expect(t, 201, "")
+	if n := e.count(`SELECT count(*) FROM onboardings`); n != 1 {
+		t.Errorf("%d onboardings, want 1", n)
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/url"
 	"testing"
 )
 
@@ -26,4 +27,49 @@ func TestMethodNotAllowedListsAllowedMethods(t *testing.T) {
 			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, got, c.allow)
 		}
 	}
+}
+
+// A mutation sent with GET is refused as the GraphQL over HTTP spec says: 405
+// with Allow: POST and an extensions.code, before anything runs or is charged;
+// a query over GET is served. Other methods on /graphql are 405 with their
+// Allow list (issue 10 C4).
+func TestGraphQLMethods(t *testing.T) {
+	e := newEnv(t)
+	key := e.key("gqlmethods")
+	before := e.fingerprint()
+	q := url.Values{"query": {`mutation { createCustomer(input: {name: "Over GET"}) { customer { id } } }`}}
+	r := e.do("GET", "/graphql?"+q.Encode(), key, "")
+	r.expect(t, 405, `{"errors":[{"message":"A mutation cannot be sent with GET: send it with POST.",
+		"extensions":{"code":"METHOD_NOT_ALLOWED","errorCode":"method_not_allowed"}}],"data":null}`)
+	if got := r.Header.Get("Allow"); got != "POST" {
+		t.Errorf("GET mutation: Allow %q, want POST", got)
+	}
+	if e.fingerprint() != before {
+		t.Error("a mutation sent with GET changed the database")
+	}
+	q = url.Values{"query": {`{ me { workspace { slug } } }`}}
+	e.do("GET", "/graphql?"+q.Encode(), key, "").expect(t, 200, `{"data":{"me":{"workspace":{"slug":"gqlmethods"}}}}`)
+
+	for _, m := range []string{"PUT", "DELETE", "PATCH"} {
+		r := e.do(m, "/graphql", key, `{"query":"{ __typename }"}`)
+		r.expect(t, 405, `{"errors":[{"message":"Method `+m+` is not allowed on this route.",
+			"extensions":{"code":"METHOD_NOT_ALLOWED","errorCode":"method_not_allowed"}}]}`)
+		if got := r.Header.Get("Allow"); got != "GET, POST, OPTIONS" {
+			t.Errorf("%s /graphql: Allow %q", m, got)
+		}
+	}
+}
+
+// A WebSocket upgrade on /graphql (no subscription transport serves it) is
+// refused with a JSON body labelled as JSON, not as text/plain (issue 10 C5).
+func TestGraphQLWebSocketUpgradeRefusedAsJSON(t *testing.T) {
+	e := newEnv(t)
+	key := e.key("upgrade")
+	r := e.do("GET", "/graphql", key, "", "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13",
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol: graphql-transport-ws")
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q, want application/json", ct)
+	}
+	r.expect(t, 400, `{"errors":[{"message":"This server does not serve GraphQL over WebSocket: send operations with POST, or queries with GET.",
+		"extensions":{"code":"BAD_USER_INPUT","errorCode":"upgrade_not_supported"}}]}`)
 }

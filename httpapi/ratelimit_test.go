@@ -182,8 +182,9 @@ func TestRateLimitGraphQL(t *testing.T) {
 		t.Errorf("GraphQLPoints(250) = %d", got)
 	}
 
-	// A request that does not parse still costs a point.
-	e.gql(key, `{ nope`, nil).expect(t, 422, "")
+	// A request that does not parse (200 under application/json, with the
+	// errors in the body) still costs a point.
+	e.gql(key, `{ nope`, nil).expect(t, 200, `{"errors":[{"message":"$any","locations":"$any","extensions":{"code":"GRAPHQL_PARSE_FAILED"}}],"data":null}`)
 	checkLimitHeaders(t, e.gql(key, `{ me { livemode } }`, nil), 60, 54, first)
 
 	// REST and GraphQL draw on one budget.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -166,7 +167,9 @@ func validateCustomerUpdate(in *model.UpdateCustomerInput) error {
 	return v.err()
 }
 
-const maxInt = int(^uint(0) >> 1)
+// maxInt bounds mrr and monthly_orders: they are GraphQL Ints, which are
+// 32-bit, so REST holds them to the same bound (issue 10 C2).
+const maxInt = math.MaxInt32
 
 // defaultBackgroundTimeout bounds bookkeeping done off the request path.
 const defaultBackgroundTimeout = 5 * time.Second

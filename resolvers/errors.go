@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"pivotal/apperr"
@@ -27,7 +29,7 @@ var gqlCodes = map[apperr.Kind]string{
 	apperr.Unavailable:      "SERVICE_UNAVAILABLE",
 	apperr.TooLarge:         "BAD_USER_INPUT",
 	apperr.UnsupportedMedia: "BAD_USER_INPUT",
-	apperr.MethodNotAllowed: "BAD_REQUEST",
+	apperr.MethodNotAllowed: "METHOD_NOT_ALLOWED",
 }
 
 // GraphQLCode returns the extensions.code of kind.
@@ -72,7 +74,14 @@ func (r *Resolver) ErrorPresenter(requestID func(context.Context) string) graphq
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		var inner *gqlerror.Error
 		if errors.As(err, &inner) && inner.Extensions != nil && apperr.From(err) == nil {
-			return gerr // parse and validation errors from gqlgen keep their own shape
+			// Parse and validation errors from gqlgen keep their own shape. A
+			// variable's value that does not coerce (gqlparser's path starts
+			// with "variable") is the client's input: BAD_USER_INPUT, as for the
+			// values httpapi's coercion check refuses.
+			if len(gerr.Path) > 0 && gerr.Path[0] == ast.PathName("variable") && gerr.Extensions["code"] == errcode.ValidationFailed {
+				gerr.Extensions["code"] = "BAD_USER_INPUT"
+			}
+			return gerr
 		}
 		e := apperr.From(err)
 		if e == nil && inner != nil && inner.Err == nil && len(inner.Path) == 0 {

@@ -60,7 +60,7 @@ func (o *Outbox) change(typ string, before, after any, only ...string) {
 // flush writes the collected entries and events: nothing when there are none
 // (a no-op update, a repeated delete); no events when no renderer is wired (a
 // Resolver built for a one-shot command).
-func (o *Outbox) flush(ctx context.Context, tx *sqlx.Tx, render ResourceRenderer) error {
+func (o *Outbox) flush(ctx context.Context, store *db.DB, tx *sqlx.Tx, render ResourceRenderer) error {
 	if len(o.audits) == 0 && len(o.items) == 0 {
 		return nil
 	}
@@ -108,7 +108,7 @@ func (o *Outbox) flush(ctx context.Context, tx *sqlx.Tx, render ResourceRenderer
 		}
 		evs = append(evs, db.NewEvent{ID: id, Type: it.typ, Payload: payload})
 	}
-	return db.InsertChanges(ctx, tx, who.WorkspaceID, who.Actor(), o.audits, who.Livemode, now, evs)
+	return store.InsertChanges(ctx, tx, who.WorkspaceID, who.Actor(), o.audits, who.Livemode, now, evs)
 }
 
 // APIVersion is the envelope's api_version.

@@ -30,7 +30,7 @@ func mutate[T any](ctx context.Context, r *Resolver, fn func(tx *sqlx.Tx, ev *Ou
 		if out, err = fn(tx, &ev); err != nil {
 			return err
 		}
-		if err = ev.flush(ctx, tx, r.Resource); err != nil {
+		if err = ev.flush(ctx, r.DB, tx, r.Resource); err != nil {
 			return err
 		}
 		if hook != nil {

@@ -77,9 +77,17 @@ func launchDateFormat(v *validation, s *string) {
 	if s == nil {
 		return
 	}
-	if _, ok := ParseLaunchDate(*s); !ok {
+	t, ok := ParseLaunchDate(*s)
+	switch {
+	case !ok:
 		v.fail(stageFormats, apperr.InvalidString("target_launch_date",
 			"target_launch_date must be an ISO date (YYYY-MM-DD) or an ISO 8601 datetime"))
+	case t.Year() < 1 || t.Year() > 9999:
+		// Year 0 and before, and five-digit years, are valid Go times that
+		// PostgreSQL and RFC 3339 print differently (0001 BC, +10000): refused,
+		// so that every read path prints what was stored.
+		v.fail(stageFormats, apperr.InvalidString("target_launch_date",
+			"target_launch_date must be between the years 1 and 9999 (in UTC)"))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -127,6 +128,8 @@ type plan struct {
 	slots  []*slot
 	// size estimates the plan's memory, for the cache's bound.
 	size int
+	// outHint is the length of the last response written, to size the next.
+	outHint atomic.Int64
 }
 
 type compiler struct {
@@ -410,7 +413,6 @@ type run struct {
 	// per slot: the ask of each parent row (indexed by the parent group's
 	// row), or for a root slot its one ask.
 	askOf [][]int32
-	buf   []byte
 }
 
 // bind reads every slot's arguments; errNoPlan when one is beyond the plan
@@ -503,6 +505,16 @@ func (p *plan) execute(ctx context.Context, q db.Queryer, workspaceID string, ar
 		var shapes []db.Filter
 		var askIDs = map[db.Filter][]int32{}
 		add := func(key string, a *askArgs) int32 {
+			if g.rel == db.RelCustomer && g.ent == OnboardingEntity {
+				// Pages of many parents: one statement whatever each
+				// filters (db.FilterEither).
+				b := *a
+				if b.filters&db.FilterWaiting != 0 {
+					b.state = "waiting"
+				}
+				b.filters = db.FilterEither
+				a = &b
+			}
 			k := askKey{key: key, limit: a.limit, filters: a.filters, status: a.status, slug: a.slug, phase: a.phase, state: a.state}
 			if a.before != nil {
 				k.before, k.hasBefore = *a.before, true
@@ -634,7 +646,9 @@ func (r *run) eachRow(s *slot, fn func(row int)) {
 // ---------------------------------------------------------------- writing
 
 func (r *run) write() ([]byte, error) {
-	b := append(r.buf[:0], '{')
+	hint := r.p.outHint.Load()
+	b := make([]byte, 0, hint+hint/8+64)
+	b = append(b, '{')
 	var err error
 	for i, k := range r.p.roots {
 		if i > 0 {
@@ -825,5 +839,6 @@ func (r *Resolver) ReadPlan(ctx context.Context) (data []byte, ok bool, err erro
 	if err != nil {
 		return nil, false, err
 	}
+	p.outHint.Store(int64(len(out)))
 	return out, true, nil
 }

@@ -18,6 +18,9 @@ type Resolver struct {
 	// Resource renders objects as REST resources for events' data.object
 	// (rest.Resource). Nil: mutations write no events (one-shot commands).
 	Resource ResourceRenderer
+	// ReadResource reads those resources back (rest.ReadResource), for the
+	// objects of the event feed.
+	ReadResource ResourceReader
 	// MaxAPIKeys is the most active keys a workspace may hold for createApiKey
 	// to create another; 0 means DefaultMaxAPIKeys. The operator's CLI is not
 	// bound by it.

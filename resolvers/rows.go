@@ -2,7 +2,9 @@ package resolvers
 
 import (
 	"context"
+	"strconv"
 
+	"pivotal/apperr"
 	"pivotal/db"
 )
 
@@ -115,4 +117,29 @@ func (r *Resolver) OnboardingRows(ctx context.Context, customerID *string, f Onb
 		ask.Phase = *p
 	}
 	return r.rowPage(ctx, who.WorkspaceID, OnboardingEntity, level, ask, a)
+}
+
+// Row reads the visible object of ent that id names (cuid or display id), as
+// a page of one row; apperr's not found (for ent's REST object) otherwise.
+func (r *Resolver) Row(ctx context.Context, ent *Entity, id string) (*RowPage, error) {
+	who, err := identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ref, ok := parseRef(id)
+	if !ok {
+		return nil, apperr.NotFoundError(ent.Object)
+	}
+	level, ask := db.Level{Rel: db.RelGetID}, db.Ask{Key: ref.ID}
+	if ref.DisplayID > 0 {
+		level.Rel, ask.Key = db.RelGetDisplayID, strconv.FormatInt(ref.DisplayID, 10)
+	}
+	p, err := r.rowPage(ctx, who.WorkspaceID, ent, level, ask, ListArgs{Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if p.Len() == 0 {
+		return nil, apperr.NotFoundError(ent.Object)
+	}
+	return p, nil
 }

@@ -484,7 +484,7 @@ func (r *Resolver) Events(ctx context.Context, first *int, after *string, types 
 	conn := &model.EventConnection{Edges: []model.EventEdge{}, Nodes: []model.Event{}}
 	keys := make([]string, len(evs))
 	for i := range evs {
-		ev, err := EventFromPayload(evs[i].Payload)
+		ev, err := EventFromPayload(evs[i].Payload, r.ReadResource)
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 
 	"pivotal/gqltypes"
 	"pivotal/graph/model"
+	"pivotal/resolvers"
 )
 
 type contactJSON struct {
@@ -86,11 +87,7 @@ func (a *API) createContact(r *http.Request) (result, error) {
 }
 
 func (a *API) getContact(r *http.Request) (result, error) {
-	k, err := a.res.FindContact(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		return result{}, err
-	}
-	return result{http.StatusOK, contactOut(k)}, nil
+	return a.getRow(r, resolvers.ContactEntity)
 }
 
 func (a *API) updateContact(r *http.Request) (result, error) {

@@ -126,11 +126,7 @@ func (a *API) createCustomer(r *http.Request) (result, error) {
 }
 
 func (a *API) getCustomer(r *http.Request) (result, error) {
-	c, err := a.res.FindCustomer(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		return result{}, err
-	}
-	return result{http.StatusOK, customerOut(c)}, nil
+	return a.getRow(r, resolvers.CustomerEntity)
 }
 
 func (a *API) updateCustomer(r *http.Request) (result, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -46,7 +47,7 @@ func TestListRowsMatchEncoder(t *testing.T) {
 	var customerIDs []string
 	for i, n := range names {
 		domain, plan := fmt.Sprintf("d%d.example", i), "p\"lan"
-		mrr, orders := 1<<40+i, 0
+		mrr, orders := math.MaxInt32-i, 0 // the most an Int (32-bit) holds
 		status := []model.CustomerStatus{model.CustomerStatusActive, model.CustomerStatusAtRisk}[i%2]
 		in := model.CreateCustomerInput{Name: n, Status: &status,
 			Metadata: gqltypes.JSON(fmt.Sprintf(`{"n": %d, "s":"x\"y\\u00e9\\n\u2028<>", "deep":{"a":[1, 2.5,-3e10,null,true]},"big":123456789012345678901234567890}`, i))}
@@ -184,5 +185,90 @@ func TestListRowsMatchEncoder(t *testing.T) {
 			out[i] = onboardingOut(o)
 		}
 		check("onboardings "+c.name, got, err, newList(out, p.HasMore, func() gqltypes.Time { return p.Onboardings[len(p.Onboardings)-1].CreatedAt }))
+	}
+
+	// Single reads: by cuid and by display id, the row's object is the
+	// encoder's; what a single read does not find is the same 404.
+	deleted, err := res.CreateCustomer(ctx, model.CreateCustomerInput{Name: "gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphanContact, err := res.CreateContact(ctx, deleted.ID, model.CreateContactInput{Name: "orphan", Email: "orphan@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphanOnboarding, err := res.CreateOnboarding(ctx, model.CreateOnboardingInput{CustomerID: deleted.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := res.DeleteCustomer(ctx, deleted.ID); err != nil {
+		t.Fatal(err)
+	}
+	object := func(name string, ent *resolvers.Entity, id string, want func(string) (any, error)) {
+		t.Helper()
+		page, err := res.Row(ctx, ent, id)
+		var got rawJSON
+		if err == nil {
+			got, err = renderObject(page)
+		}
+		w, werr := want(id)
+		if werr != nil || err != nil {
+			if fmt.Sprint(err) != fmt.Sprint(werr) || err == nil || werr == nil {
+				t.Errorf("%s: rows %v, encoder %v", name, err, werr)
+			}
+			return
+		}
+		check(name, got, nil, w)
+	}
+	customer := func(id string) (any, error) {
+		c, err := res.FindCustomer(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return customerOut(c), nil
+	}
+	contact := func(id string) (any, error) {
+		k, err := res.FindContact(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return contactOut(k), nil
+	}
+	onboarding := func(id string) (any, error) {
+		o, err := res.FindOnboarding(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return onboardingOut(o), nil
+	}
+	all, err := res.FindCustomers(ctx, resolvers.CustomerFilter{}, resolvers.ListArgs{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range all.Customers {
+		object("customer "+c.Name, resolvers.CustomerEntity, c.ID, customer)
+		object("customer by display id "+c.Name, resolvers.CustomerEntity, fmt.Sprint(c.DisplayID), customer)
+		ks, err := res.FindContacts(ctx, c.ID, resolvers.ListArgs{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range ks.Contacts {
+			object("contact", resolvers.ContactEntity, k.ID, contact)
+			object("contact by display id", resolvers.ContactEntity, fmt.Sprint(k.DisplayID), contact)
+		}
+	}
+	os, err := res.FindOnboardings(ctx, resolvers.OnboardingFilter{}, resolvers.ListArgs{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range os.Onboardings {
+		object("onboarding", resolvers.OnboardingEntity, o.ID, onboarding)
+		object("onboarding by display id", resolvers.OnboardingEntity, fmt.Sprint(o.DisplayID), onboarding)
+	}
+	for _, id := range []string{deleted.ID, fmt.Sprint(deleted.DisplayID), orphanContact.ID, fmt.Sprint(orphanContact.DisplayID),
+		orphanOnboarding.ID, fmt.Sprint(orphanOnboarding.DisplayID), "zzz", "0", "99999", "c0000000000000000000000000"} {
+		object("missing customer "+id, resolvers.CustomerEntity, id, customer)
+		object("missing contact "+id, resolvers.ContactEntity, id, contact)
+		object("missing onboarding "+id, resolvers.OnboardingEntity, id, onboarding)
 	}
 }

@@ -149,11 +149,7 @@ func (a *API) createOnboarding(r *http.Request) (result, error) {
 }
 
 func (a *API) getOnboarding(r *http.Request) (result, error) {
-	o, err := a.res.FindOnboarding(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		return result{}, err
-	}
-	return result{http.StatusOK, onboardingOut(o)}, nil
+	return a.getRow(r, resolvers.OnboardingEntity)
 }
 
 func (a *API) updateOnboarding(r *http.Request) (result, error) {

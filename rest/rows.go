@@ -1,6 +1,10 @@
 package rest
 
 import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
 	"pivotal/resolvers"
 )
 
@@ -56,4 +60,27 @@ func renderList(p *resolvers.RowPage) (rawJSON, error) {
 		b = append(b, `false,"next_cursor":null}`...)
 	}
 	return append(b, '\n'), nil
+}
+
+// renderObject writes the page's one row as its REST object, with the
+// trailing newline.
+func renderObject(p *resolvers.RowPage) (rawJSON, error) {
+	b, err := appendObject(make([]byte, 0, 1024), p, 0)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// getRow answers GET of one object of ent named by the route's id.
+func (a *API) getRow(r *http.Request, ent *resolvers.Entity) (result, error) {
+	p, err := a.res.Row(r.Context(), ent, chi.URLParam(r, "id"))
+	if err != nil {
+		return result{}, err
+	}
+	body, err := renderObject(p)
+	if err != nil {
+		return result{}, err
+	}
+	return result{http.StatusOK, body}, nil
 }

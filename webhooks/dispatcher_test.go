@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
 	svix "github.com/svix/svix-webhooks/go"
 
 	"pivotal/db"
@@ -476,5 +477,78 @@ func TestNoRedirectsBoundedExcerptTimeout(t *testing.T) {
 	}
 	if a := first(epHang.ID); a.Error == nil || a.StatusCode != nil {
 		t.Errorf("hanging receiver: attempt %+v, want a timeout error", a)
+	}
+}
+
+// TestRetention: events older than 30 days and messages (with their
+// attempts) older than 90 days are deleted; younger ones stay.
+func TestRetention(t *testing.T) {
+	f := newFixture(t)
+	f.endpoint("https://hooks.example.com/", false)
+	ids := f.emit(4, true)
+	ctx := context.Background()
+	age := func(table, id string, days int) {
+		col := "id"
+		if table == "webhook_messages" {
+			col = "event_id"
+		}
+		if _, err := f.store.ExecContext(ctx, `UPDATE `+table+` SET created_at = now() - $1 * interval '1 day' WHERE `+col+` = $2`, days, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	age("events", ids[0], 31)
+	age("events", ids[1], 29)
+	age("webhook_messages", ids[2], 91)
+	age("webhook_messages", ids[3], 89)
+	if _, err := f.store.ExecContext(ctx, `INSERT INTO webhook_attempts (workspace_id, message_id, endpoint_id, attempted_at, duration_ms)
+		SELECT workspace_id, id, endpoint_id, now(), 1 FROM webhook_messages`); err != nil {
+		t.Fatal(err)
+	}
+	evs, msgs, err := Expire(ctx, f.store, time.Now())
+	if err != nil || evs != 1 || msgs != 1 {
+		t.Fatalf("Expire deleted %d events and %d messages (%v), want 1 and 1", evs, msgs, err)
+	}
+	if n := f.count(`SELECT count(*) FROM events WHERE id = $1`, ids[0]); n != 0 {
+		t.Error("a 31-day-old event is kept")
+	}
+	if n := f.count(`SELECT count(*) FROM events WHERE id = ANY($1)`, pq.Array(ids[1:])); n != 3 {
+		t.Errorf("%d of the 3 younger events are kept", n)
+	}
+	if n := f.count(`SELECT count(*) FROM webhook_messages`); n != 3 {
+		t.Errorf("%d messages kept, want 3", n)
+	}
+	if n := f.count(`SELECT count(*) FROM webhook_attempts`); n != 3 {
+		t.Errorf("%d attempts kept, want 3 (the 91-day-old message's go with it)", n)
+	}
+}
+
+// TestEndpointDeletedDuringDelivery: an endpoint deleted while one of its
+// deliveries is under way loses its messages; the delivery's outcome has
+// nothing to be recorded against and is dropped without an error.
+func TestEndpointDeletedDuringDelivery(t *testing.T) {
+	f := newFixture(t)
+	release := make(chan struct{})
+	var hits atomic.Int64
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		<-release
+	}))
+	defer rc.Close()
+	ep := f.endpoint(rc.URL, false)
+	d := f.run(&Dispatcher{})
+	f.emit(1, true)
+	f.waitFor("the delivery to start", func() bool { return hits.Load() == 1 })
+	if _, err := db.DeleteWebhookEndpoint(context.Background(), f.store, f.ws, ep.ID); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	r := db.AttemptResult{AttemptedAt: time.Now(), OK: true, Status: "succeeded", NextAttemptAt: time.Now()}
+	disabled, err := db.RecordAttempt(context.Background(), d.DB, &db.Delivery{WorkspaceID: f.ws, MessageID: "msg_gone",
+		EndpointID: ep.ID}, "lease", r, MaxConsecutiveFailures)
+	if err != nil || disabled {
+		t.Fatalf("recording an attempt of a deleted endpoint: %v, disabled %v", err, disabled)
+	}
+	if n := f.count(`SELECT count(*) FROM webhook_attempts`); n != 0 {
+		t.Fatalf("%d attempts recorded for a deleted endpoint", n)
 	}
 }

@@ -12,6 +12,9 @@
 //	                               pg_stat_statements (exec + plan, ms), the statements
 //	                               per request, the same time from each statement's
 //	                               fastest run (ms), and the requests' mean latency (ms)
+//	benchtool interleave N NAME=URL=KEY...
+//	                               POST /api/v1/customers N times to each server in turn,
+//	                               print each one's p50 and p90 (bench/outbox.sh)
 package main
 
 import (
@@ -30,13 +33,15 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool cluster DIR | benchtool dbtime N URL [BODY]")
+		fmt.Fprintln(os.Stderr, "usage: benchtool cluster DIR | benchtool dbtime N URL [BODY] | benchtool interleave N NAME=URL=KEY...")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "cluster":
 		err = cluster(os.Args[2])
+	case "interleave":
+		err = interleave(os.Args[2:], os.Stdout)
 	case "dbtime":
 		if len(os.Args) != 4 && len(os.Args) != 5 {
 			err = fmt.Errorf("dbtime: want N URL [BODY]")
