@@ -119,7 +119,7 @@ func CustomerConnection(p *CustomerPage) *model.CustomerConnection {
 		Nodes: make([]model.Customer, len(p.Customers)),
 	}
 	for i, c := range p.Customers {
-		conn.Edges[i] = model.CustomerEdge{Cursor: encodeCursor(timeOf(c.CreatedAt)), Node: c}
+		conn.Edges[i] = model.CustomerEdge{Cursor: encodeCursor(c.CreatedAt.Time()), Node: c}
 		conn.Nodes[i] = *c
 	}
 	conn.PageInfo = pageInfo(len(p.Customers), p.HasMore, func(i int) gqltypes.Time { return p.Customers[i].CreatedAt })

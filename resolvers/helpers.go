@@ -37,8 +37,6 @@ func compactJSON(j gqltypes.JSON) []byte {
 	return b.Bytes()
 }
 
-func timeOf(t gqltypes.Time) time.Time { return time.Time(t) }
-
 func timePtr(t *time.Time) *gqltypes.Time {
 	if t == nil {
 		return nil
@@ -51,7 +49,7 @@ func timePtr(t *time.Time) *gqltypes.Time {
 func pageInfo(n int, hasMore bool, at func(i int) gqltypes.Time) *model.PageInfo {
 	pi := &model.PageInfo{HasNextPage: hasMore}
 	if n > 0 {
-		start, end := encodeCursor(timeOf(at(0))), encodeCursor(timeOf(at(n-1)))
+		start, end := encodeCursor(at(0).Time()), encodeCursor(at(n-1).Time())
 		pi.StartCursor, pi.EndCursor = &start, &end
 	}
 	return pi

@@ -149,7 +149,7 @@ func OnboardingConnection(p *OnboardingPage) *model.OnboardingConnection {
 		Nodes: make([]model.Onboarding, len(p.Onboardings)),
 	}
 	for i, o := range p.Onboardings {
-		conn.Edges[i] = model.OnboardingEdge{Cursor: encodeCursor(timeOf(o.CreatedAt)), Node: o}
+		conn.Edges[i] = model.OnboardingEdge{Cursor: encodeCursor(o.CreatedAt.Time()), Node: o}
 		conn.Nodes[i] = *o
 	}
 	conn.PageInfo = pageInfo(len(p.Onboardings), p.HasMore, func(i int) gqltypes.Time { return p.Onboardings[i].CreatedAt })

@@ -45,4 +45,7 @@ func New(store *db.DB, log *slog.Logger) *Resolver {
 type Hooks struct {
 	// IdempotentReplay is called for every response replayed for a repeated key.
 	IdempotentReplay func()
+	// LoaderBatch is called with a loader's name and the keys of every batch
+	// a request's loaders fetch (WithLoaders).
+	LoaderBatch func(loader string, keys int)
 }
