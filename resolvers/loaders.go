@@ -23,10 +23,15 @@ type Loaders struct {
 
 type loadersKey struct{}
 
-// WithLoaders returns ctx with a fresh set of loaders for one request. Their
-// batch sizes are reported to r.Hooks.LoaderBatch.
+// WithLoaders returns ctx with a fresh set of loaders for one request.
 func (r *Resolver) WithLoaders(ctx context.Context) context.Context {
-	return context.WithValue(ctx, loadersKey{}, &Loaders{m: map[string]any{}, observe: r.Hooks.LoaderBatch})
+	return context.WithValue(ctx, loadersKey{}, r.newLoaders())
+}
+
+// newLoaders returns an empty set of loaders whose batch sizes are reported
+// to r.Hooks.LoaderBatch.
+func (r *Resolver) newLoaders() *Loaders {
+	return &Loaders{m: map[string]any{}, observe: r.Hooks.LoaderBatch}
 }
 
 // loaderWait is how long a loader waits for more keys before it fetches. The
