@@ -225,6 +225,7 @@ func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter
 	}
 	res := resolvers.New(store, log)
 	res.Hooks.IdempotentReplay = metrics.IdempotentReplays.Inc
+	res.Hooks.LoaderBatch = metrics.ObserveBatch
 	res.Resource, res.ReadResource = rest.Resource, rest.ReadResource
 	res.MaxAPIKeys = c.MaxAPIKeys
 	res.Webhooks.AllowPrivate = c.Webhooks.AllowPrivate || c.Demo

@@ -120,7 +120,7 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 			httpmw.RateLimitDeferred(o.Limiter, gqlErr))
 		r.Use(func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				next.ServeHTTP(w, r.WithContext(resolvers.WithLoaders(r.Context())))
+				next.ServeHTTP(w, r.WithContext(res.WithLoaders(r.Context())))
 			})
 		})
 		r.Use(graphQLIdempotency(res, apq, gqlErr, internal))

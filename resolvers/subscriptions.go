@@ -94,7 +94,7 @@ func (r *Resolver) SubscribeEvents(ctx context.Context, types []string) (<-chan 
 				r.Log.ErrorContext(ctx, "subscription: unreadable event", "event", d.Event.ID, "err", err.Error())
 				continue
 			}
-			slot.set(d.Batch.Value(func() any { return &Loaders{m: map[string]any{}} }).(*Loaders))
+			slot.set(d.Batch.Value(func() any { return r.newLoaders() }).(*Loaders))
 			select {
 			case out <- v.(*model.Event):
 			case <-ctx.Done():
