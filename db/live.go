@@ -9,7 +9,7 @@ import (
 	"github.com/lib/pq"
 )
 
-// The channels that migration 0006's triggers notify at commit.
+// The channels that migration 0005's triggers notify at commit.
 const (
 	// EventsChannel carries '<workspace_id> <t|f> <seq>,<seq>,…' per INSERT
 	// statement on events (and per workspace and mode).

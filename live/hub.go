@@ -1,6 +1,6 @@
 // Package live fans the event outbox out to GraphQL subscriptions on this
 // instance. One LISTEN connection per instance learns, at commit, which events
-// were written (migration 0006's trigger notifies their seqs); the hub reads
+// were written (migration 0005's trigger notifies their seqs); the hub reads
 // exactly those rows in one statement per batch of notifications, only for the
 // workspaces and modes somebody here subscribes to, and hands each event to its
 // subscribers without ever waiting for one of them: a subscriber whose buffer
