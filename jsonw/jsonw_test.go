@@ -93,3 +93,59 @@ func TestCompact(t *testing.T) {
 		t.Errorf("%s %v, want x%s", got, err, want.Bytes())
 	}
 }
+
+// htmlEncoded is what encoding/json's Encoder (HTML escaping on, as the
+// GraphQL transport uses it) prints for a json.RawMessage holding src.
+func htmlEncoded(src []byte) ([]byte, error) {
+	var b bytes.Buffer
+	if err := json.NewEncoder(&b).Encode(json.RawMessage(src)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+var compactSamples = []string{
+	`null`, `{}`, `[]`, `"x"`, ` { "a" : 1 ,	"b":[ true ,null, "<&>" ] ,
+"c" : { "d" : "e` + "\u2028\u2029" + `" } } `,
+	`{"esc": "q\" b\\ \"<\" \\\" \u2028 \n", "k y": " spaces  kept ", "lt": "<script>&amp;</script>"}`,
+	`{"bare": ` + "\"\u2028\u2029\xe2\x80\xaa\xe2\x80\"" + `, "bad": "` + "\xff\xe2\x80" + `"}`,
+	`[1.5e10, -0, 0.1, "Zoë 東京 🚀", {"metadata": {"a": [1, 2, {"b": null}]}}]`,
+}
+
+func TestCompactHTMLMatchesEncodingJSON(t *testing.T) {
+	for _, s := range compactSamples {
+		want, err := htmlEncoded([]byte(s))
+		if err != nil {
+			t.Fatalf("sample %q is not JSON: %v", s, err)
+		}
+		if got := CompactHTML([]byte("x"), []byte(s)); !bytes.Equal(got, append([]byte("x"), want...)) {
+			t.Errorf("CompactHTML(%q) = %s, encoding/json writes %s", s, got[1:], want)
+		}
+	}
+	// Strings the GraphQL writer quoted, inside a document with spaces.
+	for _, s := range samples {
+		doc := []byte(`{ "s" : ` + string(GraphQLString(nil, []byte(s))) + ` , "t": [ ` + string(RESTString(nil, []byte(s))) + ` ] }`)
+		want, err := htmlEncoded(doc)
+		if err != nil {
+			t.Fatalf("%q: %v", doc, err)
+		}
+		if got := CompactHTML(nil, doc); !bytes.Equal(got, want) {
+			t.Errorf("CompactHTML(%q) = %s, encoding/json writes %s", doc, got, want)
+		}
+	}
+}
+
+func FuzzCompactHTML(f *testing.F) {
+	for _, s := range compactSamples {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := htmlEncoded([]byte(s))
+		if err != nil {
+			return // CompactHTML takes valid JSON only
+		}
+		if got := CompactHTML(nil, []byte(s)); !bytes.Equal(got, want) {
+			t.Errorf("CompactHTML(%q) = %s, encoding/json writes %s", s, got, want)
+		}
+	})
+}
