@@ -179,17 +179,32 @@ func StringArray(dst, lit []byte, quote func(dst, s []byte) []byte) ([]byte, err
 func CompactHTML(dst, src []byte) []byte {
 	start, inString := 0, false
 	for i := 0; i < len(src); i++ {
+		// Skip the bytes printed as they are, most of any response.
+		if inString {
+			for i < len(src) && !stringSpecial[src[i]] {
+				i++
+			}
+		} else {
+			for i < len(src) && !tokenSpecial[src[i]] {
+				i++
+			}
+		}
+		if i == len(src) {
+			break
+		}
 		c := src[i]
 		switch {
 		case c == '<' || c == '>' || c == '&':
 			dst = append(dst, src[start:i]...)
 			dst = append(dst, '\\', 'u', '0', '0', lowerHex[c>>4], lowerHex[c&0xf])
 			start = i + 1
-		case c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8:
-			dst = append(dst, src[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', lowerHex[src[i+2]&0xf])
-			i += 2
-			start = i + 1
+		case c == 0xE2:
+			if i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8 {
+				dst = append(dst, src[start:i]...)
+				dst = append(dst, '\\', 'u', '2', '0', '2', lowerHex[src[i+2]&0xf])
+				i += 2
+				start = i + 1
+			}
 		case inString:
 			if c == '\\' {
 				i++ // the escaped byte: one of "\/bfnrtu, never special here
@@ -198,10 +213,22 @@ func CompactHTML(dst, src []byte) []byte {
 			}
 		case c == '"':
 			inString = true
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		default: // space between tokens
 			dst = append(dst, src[start:i]...)
 			start = i + 1
 		}
 	}
 	return append(dst, src[start:]...)
 }
+
+// stringSpecial and tokenSpecial are the bytes CompactHTML looks at inside a
+// string and between tokens.
+var stringSpecial, tokenSpecial = func() (s, t [256]bool) {
+	for _, c := range []byte{'"', '\\', '<', '>', '&', 0xE2} {
+		s[c] = true
+	}
+	for _, c := range []byte{'"', '<', '>', '&', 0xE2, ' ', '\t', '\n', '\r'} {
+		t[c] = true
+	}
+	return s, t
+}()

@@ -149,3 +149,22 @@ func FuzzCompactHTML(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCompactHTML writes a read plan's kind of page: 100 nodes of short
+// strings and instants, and a stored jsonb value with its spaces.
+func BenchmarkCompactHTML(b *testing.B) {
+	var doc []byte
+	doc = append(doc, `{"customers":{"edges":[`...)
+	for i := range 100 {
+		if i > 0 {
+			doc = append(doc, ',')
+		}
+		doc = append(doc, `{"node":{"id":"cus_01hzzzzzzzzzzzzzzzzzzzzzzz","name":"Acme Corp & Sons","status":"ACTIVE","createdAt":"2026-12-05T15:00:00.000000Z","metadata":{"tier": "gold", "seats": [1, 2, 3]}}}`...)
+	}
+	doc = append(doc, `]}}`...)
+	b.SetBytes(int64(len(doc)))
+	dst := make([]byte, 0, len(doc)*2)
+	for b.Loop() {
+		dst = CompactHTML(dst[:0], doc)
+	}
+}
