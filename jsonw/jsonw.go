@@ -232,3 +232,43 @@ var stringSpecial, tokenSpecial = func() (s, t [256]bool) {
 	}
 	return s, t
 }()
+
+// IsCompactHTML reports whether CompactHTML would append src unchanged: no
+// space between tokens, no < > & and no U+2028 or U+2029. src must be valid
+// JSON. A read plan's response usually is, and is then written as it is.
+func IsCompactHTML(src []byte) bool {
+	inString := false
+	for i := 0; i < len(src); i++ {
+		if inString {
+			for i < len(src) && !stringSpecial[src[i]] {
+				i++
+			}
+		} else {
+			for i < len(src) && !tokenSpecial[src[i]] {
+				i++
+			}
+		}
+		if i == len(src) {
+			return true
+		}
+		switch c := src[i]; {
+		case c == '<' || c == '>' || c == '&':
+			return false
+		case c == 0xE2:
+			if i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8 {
+				return false
+			}
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -121,6 +121,12 @@ func TestCompactHTMLMatchesEncodingJSON(t *testing.T) {
 		if got := CompactHTML([]byte("x"), []byte(s)); !bytes.Equal(got, append([]byte("x"), want...)) {
 			t.Errorf("CompactHTML(%q) = %s, encoding/json writes %s", s, got[1:], want)
 		}
+		if IsCompactHTML([]byte(s)) != bytes.Equal([]byte(s), want) {
+			t.Errorf("IsCompactHTML(%q) = %v, encoding/json writes %s", s, !bytes.Equal([]byte(s), want), want)
+		}
+		if !IsCompactHTML(want) {
+			t.Errorf("IsCompactHTML(%s) = false for encoding/json's own output", want)
+		}
 	}
 	// Strings the GraphQL writer quoted, inside a document with spaces.
 	for _, s := range samples {
@@ -146,6 +152,9 @@ func FuzzCompactHTML(f *testing.F) {
 		}
 		if got := CompactHTML(nil, []byte(s)); !bytes.Equal(got, want) {
 			t.Errorf("CompactHTML(%q) = %s, encoding/json writes %s", s, got, want)
+		}
+		if IsCompactHTML([]byte(s)) != bytes.Equal([]byte(s), want) {
+			t.Errorf("IsCompactHTML(%q) = %v, encoding/json writes %s", s, !bytes.Equal([]byte(s), want), want)
 		}
 	})
 }
