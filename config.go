@@ -36,6 +36,8 @@ type config struct {
 	MetricsAddr      string
 	HTTP             httpLimits
 	Webhooks         webhookConfig
+	// SubscriptionsPerKey bounds one key's subscriptions on one instance.
+	SubscriptionsPerKey int
 	// Verbose lets a one-shot command log (they are quiet by default).
 	Verbose bool
 }
@@ -77,6 +79,7 @@ func serveFlags(fs *flagSet, c *config) {
 	fs.durationVar(&c.HTTP.WriteTimeout, "write-timeout", "PIVOTAL_WRITE_TIMEOUT", 60*time.Second, "time from the end of the headers to the end of the response")
 	fs.durationVar(&c.HTTP.IdleTimeout, "idle-timeout", "PIVOTAL_IDLE_TIMEOUT", 120*time.Second, "keep-alive idle time")
 	fs.intVar(&c.HTTP.MaxHeaderBytes, "max-header-bytes", "PIVOTAL_MAX_HEADER_BYTES", 64<<10, "largest request header block, in bytes")
+	fs.intVar(&c.SubscriptionsPerKey, "subscriptions-per-key", "PIVOTAL_SUBSCRIPTIONS_PER_KEY", 100, "most GraphQL subscriptions one API key may hold at once on one instance")
 	fs.boolVar(&c.Webhooks.AllowPrivate, "webhook-allow-private", "PIVOTAL_WEBHOOK_ALLOW_PRIVATE", false, "let webhook endpoints target loopback, private and link-local addresses (--demo sets it)")
 	fs.durationVar(&c.Webhooks.Timeout, "webhook-timeout", "PIVOTAL_WEBHOOK_TIMEOUT", 10*time.Second, "how long a webhook receiver has to answer one delivery")
 	fs.intVar(&c.Webhooks.TimeScale, "webhook-time-scale", "PIVOTAL_WEBHOOK_TIME_SCALE", 1, "divides the webhook retry schedule (tests: 36000 runs its 24 hours in 2.4 s)")
@@ -101,6 +104,9 @@ func (c *config) checkServe() error {
 	}
 	if c.MaxComplexity < 1 {
 		return errors.New("--max-complexity must be at least 1")
+	}
+	if c.SubscriptionsPerKey < 1 {
+		return errors.New("--subscriptions-per-key must be at least 1")
 	}
 	if c.MaxAPIKeys < 1 {
 		return errors.New("--max-api-keys must be at least 1")

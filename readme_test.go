@@ -7,13 +7,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -373,4 +378,182 @@ func graphQLRecipes(t *testing.T, dir, addr string) {
 			}
 		}
 	}
+}
+
+// TestReadmeFileMap: the README's Layout block has a line for every package,
+// root file and top-level folder, names nothing that is gone, and every "✗"
+// (what an entry must not import) holds for its non-test code, directly or
+// through our other packages ("(direct)": only its own imports count).
+func TestReadmeFileMap(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout := strings.Count(string(readme[:bytes.Index(readme, []byte("\n## Layout\n"))+1]), "\n") + 1
+	var block string
+	for _, f := range fences(t, "README.md") {
+		if f.line > layout {
+			block = f.body
+			break
+		}
+	}
+	if block == "" {
+		t.Fatal("README.md: no fenced file map after ## Layout")
+	}
+	type entry struct {
+		names []string
+		rule  string
+	}
+	var entries []*entry
+	listed := map[string]bool{}
+	for _, line := range strings.Split(block, "\n") {
+		if line == "" {
+			continue
+		}
+		if line[0] != ' ' {
+			names, _, _ := strings.Cut(line, "  ")
+			e := &entry{names: strings.Split(names, ", ")}
+			entries = append(entries, e)
+			for _, n := range e.names {
+				listed[n] = true
+			}
+		}
+		if _, rule, ok := strings.Cut(line, "✗ "); ok && len(entries) > 0 {
+			entries[len(entries)-1].rule = strings.TrimSpace(rule)
+		}
+	}
+
+	// Every listed name exists.
+	for n := range listed {
+		if strings.HasPrefix(n, "*") {
+			continue
+		}
+		if _, err := os.Stat(n); err != nil {
+			t.Errorf("README file map lists %s: %v", n, err)
+		}
+	}
+	// Every root file and folder, and every folder holding Go code, is listed.
+	skip := map[string]bool{".git": true, "bin": true, ".pivotal": true, "node_modules": true, "testdata": true}
+	root, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range root {
+		n := d.Name()
+		switch {
+		case skip[n] || strings.HasSuffix(n, ".test") || strings.HasSuffix(n, ".out"):
+		case d.IsDir() && !listed[n+"/"] && !listedUnder(listed, n+"/"):
+			t.Errorf("README file map: no line for the folder %s/", n)
+		case !d.IsDir() && !listed[n]:
+			t.Errorf("README file map: no line for the root file %s", n)
+		}
+	}
+	goDirs := map[string]bool{}
+	filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != "." && (skip[d.Name()] || strings.HasPrefix(d.Name(), ".")) {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".go") && filepath.Dir(path) != "." {
+			goDirs[filepath.ToSlash(filepath.Dir(path))+"/"] = true
+		}
+		return nil
+	})
+	for dir := range goDirs {
+		if !listed[dir] {
+			t.Errorf("README file map: no line for the Go package %s", dir)
+		}
+	}
+
+	// The import rules hold.
+	for _, e := range entries {
+		if e.rule == "" {
+			continue
+		}
+		for _, n := range e.names {
+			direct, err := ourImports(n)
+			if err != nil {
+				t.Fatalf("%s: %v", n, err)
+			}
+			all := map[string]bool{}
+			var walk func(pkgs []string)
+			walk = func(pkgs []string) {
+				for _, p := range pkgs {
+					if all[p] {
+						continue
+					}
+					all[p] = true
+					deps, err := ourImports(p + "/")
+					if err != nil {
+						t.Fatalf("%s: %v", p, err)
+					}
+					walk(deps)
+				}
+			}
+			walk(direct)
+			for _, banned := range strings.Split(e.rule, ", ") {
+				switch {
+				case banned == "anything of ours":
+					if len(all) > 0 {
+						t.Errorf("README file map: %s must import nothing of ours, but reaches %v", n, slices.Sorted(maps.Keys(all)))
+					}
+				case strings.HasSuffix(banned, " (direct)"):
+					p := strings.TrimSuffix(banned, " (direct)")
+					if slices.Contains(direct, p) {
+						t.Errorf("README file map: %s must not import %s itself, but does", n, p)
+					}
+				case all[banned]:
+					t.Errorf("README file map: %s must not import %s, but reaches it", n, banned)
+				}
+			}
+		}
+	}
+}
+
+// listedUnder reports whether some listed name is inside folder dir.
+func listedUnder(listed map[string]bool, dir string) bool {
+	for n := range listed {
+		if strings.HasPrefix(n, dir) {
+			return true
+		}
+	}
+	return false
+}
+
+// ourImports returns the packages of this module that the non-test code of a
+// package folder ("db/") or of one root file ("serve.go") imports, as folders
+// without the module path ("db", "graph/model").
+func ourImports(name string) ([]string, error) {
+	var files []string
+	if strings.HasSuffix(name, "/") {
+		all, err := filepath.Glob(filepath.Join(name, "*.go"))
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range all {
+			if !strings.HasSuffix(f, "_test.go") {
+				files = append(files, f)
+			}
+		}
+	} else {
+		files = []string{name}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range files {
+		af, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		if err != nil {
+			return nil, err
+		}
+		for _, im := range af.Imports {
+			p, _ := strconv.Unquote(im.Path.Value)
+			if rest, ok := strings.CutPrefix(p, "pivotal/"); ok && !seen[rest] {
+				seen[rest] = true
+				out = append(out, rest)
+			}
+		}
+	}
+	return out, nil
 }

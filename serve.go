@@ -17,6 +17,7 @@ import (
 
 	"pivotal/db"
 	"pivotal/httpapi"
+	"pivotal/live"
 	"pivotal/localpg"
 	"pivotal/metrics"
 	"pivotal/ratelimit"
@@ -143,6 +144,11 @@ wait:
 	if booting {
 		<-bootDone
 	}
+	if be.stopLive != nil {
+		// WebSocket connections outlive http.Server.Shutdown: the hub closes
+		// them (1001, going away).
+		be.stopLive()
+	}
 	if be.stopWebhooks != nil {
 		be.stopWebhooks(sctx)
 	}
@@ -181,6 +187,7 @@ type backend struct {
 	// stopWebhooks stops claiming deliveries and waits for those under way
 	// until grace ends, then cuts them short (they are released for retry).
 	stopWebhooks func(grace context.Context)
+	stopLive     func()
 }
 
 // boot starts the embedded cluster (if no URL), waits for the database with
@@ -218,6 +225,7 @@ func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter
 	}
 	res := resolvers.New(store, log)
 	res.Hooks.IdempotentReplay = metrics.IdempotentReplays.Inc
+	res.Hooks.LoaderBatch = metrics.ObserveBatch
 	res.Resource, res.ReadResource = rest.Resource, rest.ReadResource
 	res.MaxAPIKeys = c.MaxAPIKeys
 	res.Webhooks.AllowPrivate = c.Webhooks.AllowPrivate || c.Demo
@@ -235,6 +243,9 @@ func (b *backend) boot(ctx context.Context, c config, limiter *ratelimit.Limiter
 	}()
 	b.stopJanitor = func() { cancelJanitor(); <-janitorDone }
 	if err := b.startWebhooks(ctx, c, url, log); err != nil {
+		return err
+	}
+	if err := b.startLive(ctx, c, url, res, log); err != nil {
 		return err
 	}
 	gate.Ready(httpapi.New(res, log, httpapi.Options{GraphiQLHeaders: uiHeaders,
@@ -276,6 +287,28 @@ func (b *backend) startWebhooks(ctx context.Context, c config, url string, log *
 		cutShort()
 		pool.Close()
 	}
+	return nil
+}
+
+// startLive runs the instance's subscription hub: one LISTEN connection, and
+// reads through the API pool. It returns once the hub listens.
+func (b *backend) startLive(ctx context.Context, c config, url string, res *resolvers.Resolver, log *slog.Logger) error {
+	hub := live.New(url, b.store.DB, log, live.Options{MaxPerKey: c.SubscriptionsPerKey})
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	errc := make(chan error, 1)
+	go func() { errc <- hub.Run(runCtx) }()
+	select {
+	case <-hub.Ready():
+	case err := <-errc:
+		stop()
+		return fmt.Errorf("subscriptions: %w", err)
+	case <-ctx.Done():
+		stop()
+		<-errc
+		return ctx.Err()
+	}
+	res.Live = hub
+	b.stopLive = func() { stop(); <-errc }
 	return nil
 }
 

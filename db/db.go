@@ -116,12 +116,12 @@ func (db *DB) transactOnce(ctx context.Context, fn func(tx *sqlx.Tx) error) (err
 	return classify(tx.Commit())
 }
 
-// Kind classifies a database failure by what a caller can do about it.
-type Kind int
+// ErrorKind classifies a database failure by what a caller can do about it.
+type ErrorKind int
 
 const (
 	// Unknown is any failure without a better class.
-	Unknown Kind = iota
+	Unknown ErrorKind = iota
 	// UniqueViolation is SQLSTATE 23505; Error.Constraint names the index.
 	UniqueViolation
 	// Retryable is a serialization failure (40001) or deadlock (40P01).
@@ -136,7 +136,7 @@ const (
 
 // Error is a classified database failure. Its message never reaches clients.
 type Error struct {
-	Kind       Kind
+	Kind       ErrorKind
 	Constraint string
 	Err        error
 }
@@ -192,8 +192,8 @@ func IsRetryable(err error) bool {
 	return errors.As(err, &e) && e.Kind == Retryable
 }
 
-// KindOf returns the Kind of err (Unknown when it is not a classified error).
-func KindOf(err error) Kind {
+// KindOf returns the ErrorKind of err (Unknown when it is not a classified error).
+func KindOf(err error) ErrorKind {
 	var e *Error
 	if errors.As(classify(err), &e) {
 		return e.Kind

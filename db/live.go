@@ -111,3 +111,9 @@ func RevokedKeys(ctx context.Context, q Queryer, ids []string) ([]string, error)
 	}
 	return gone, nil
 }
+
+// ListenerDSN is dsn for a listening connection named name
+// (pg_stat_activity.application_name), so operators can tell it apart.
+func ListenerDSN(dsn, name string) (string, error) {
+	return withParam(dsn, "application_name", name)
+}

@@ -66,7 +66,7 @@ func graphQLIdempotency(res *resolvers.Resolver, apq graphql.Cache[string], writ
 				writeRaw(w, replay.Status, replay.Body)
 				return
 			}
-			buf := &responseBuffer{header: http.Header{}}
+			buf := httpmw.NewBufferedResponse()
 			settled := false
 			defer func() {
 				if !settled { // a panic: settle, then let Recover answer
@@ -74,9 +74,9 @@ func graphQLIdempotency(res *resolvers.Resolver, apq graphql.Cache[string], writ
 				}
 			}()
 			next.ServeHTTP(buf, r.WithContext(resolvers.WithTxHook(r.Context(), claim.MarkHook())))
-			out := claim.Settle(r.Context(), resolvers.StoredResponse{Status: buf.code(), Body: buf.body.Bytes()})
+			out := claim.Settle(r.Context(), resolvers.StoredResponse{Status: buf.Status(), Body: buf.Body()})
 			settled = true
-			for k, v := range buf.header {
+			for k, v := range buf.Header() {
 				w.Header()[k] = v
 			}
 			writeRaw(w, out.Status, out.Body)
@@ -165,33 +165,4 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Del("Content-Length")
 	w.WriteHeader(status)
 	w.Write(body)
-}
-
-// responseBuffer holds a response until the claim is settled.
-type responseBuffer struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (b *responseBuffer) Header() http.Header { return b.header }
-
-func (b *responseBuffer) WriteHeader(code int) {
-	if b.status == 0 {
-		b.status = code
-	}
-}
-
-func (b *responseBuffer) Write(p []byte) (int, error) {
-	if b.status == 0 {
-		b.status = http.StatusOK
-	}
-	return b.body.Write(p)
-}
-
-func (b *responseBuffer) code() int {
-	if b.status == 0 {
-		return http.StatusOK
-	}
-	return b.status
 }

@@ -264,7 +264,7 @@ func (refuseOther) Do(w http.ResponseWriter, r *http.Request, _ graphql.GraphExe
 		w.WriteHeader(http.StatusNoContent)
 	case r.Header.Get("Upgrade") != "":
 		writeGraphQLError(w, &apperr.Error{Kind: apperr.Invalid, Code: "upgrade_not_supported",
-			Message: "This server does not serve GraphQL over WebSocket: send operations with POST, or queries with GET."})
+			Message: "Only graphql-transport-ws upgrades (the graphql-ws protocol) are served, for subscriptions: send other operations with POST, or queries with GET."})
 	case r.Method != http.MethodGet && r.Method != http.MethodPost:
 		writeGraphQLError(w, apperr.MethodNotAllowedError(r.Method, graphQLMethods...))
 	default:

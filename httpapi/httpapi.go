@@ -48,6 +48,12 @@ type Options struct {
 	Observe httpmw.Observer
 	// RequestTimeout is every request's deadline, propagated to SQL (0: none).
 	RequestTimeout time.Duration
+	// KeepAlive is how often WebSocket clients are pinged (0: DefaultKeepAlive).
+	KeepAlive time.Duration
+	// WebSocketSendBuffer, when > 0, is each WebSocket's socket send buffer in
+	// bytes (0: the system's); with the hub's buffer it bounds what waits for
+	// a slow subscriber.
+	WebSocketSendBuffer int
 }
 
 // New wires the whole HTTP surface over res. Events render their objects as
@@ -88,6 +94,7 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 		rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
 	})
 
+	apq := lru.New[string](1000)
 	// The key is checked before the body is read (it needs only the header), and
 	// charged before it is read too: nobody without a key, or out of points,
 	// makes the server buffer a body.
@@ -95,17 +102,29 @@ func New(res *resolvers.Resolver, log *slog.Logger, o Options) http.Handler {
 	api := rest.New(res, httpmw.RequestIDFrom, func(h http.Handler) http.Handler { return restAuth(restLimit(restBody(h))) })
 	r.With(httpmw.Recover(log, restErr)).Mount(rest.Prefix, api.Routes())
 
+	gql := newGraphQLHandler(res, apq, o)
+	ws := wsHandler(gql, o.CORSOrigins)
 	r.Group(func(r chi.Router) {
+		// A graphql-transport-ws upgrade authenticates in its connection_init
+		// and outlives any request deadline: none of the HTTP chain applies.
+		r.Use(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if res.Live != nil && isGraphQLWS(r) {
+					ws.ServeHTTP(w, r)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		})
 		r.Use(httpmw.Recover(log, gqlErr), httpmw.Authenticate(res, gqlErr, internal), httpmw.BodyLimit(gqlErr),
 			httpmw.RateLimitDeferred(o.Limiter, gqlErr))
 		r.Use(func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				next.ServeHTTP(w, r.WithContext(resolvers.WithLoaders(r.Context())))
+				next.ServeHTTP(w, r.WithContext(res.WithLoaders(r.Context())))
 			})
 		})
-		apq := lru.New[string](1000)
 		r.Use(graphQLIdempotency(res, apq, gqlErr, internal))
-		r.Handle("/graphql", newGraphQLHandler(res, apq, o))
+		r.Handle("/graphql", gql)
 	})
 	return r
 }
@@ -123,6 +142,7 @@ func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options)
 		o.MaxDepth = DefaultMaxDepth
 	}
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: res, Schema: servedSchema()}))
+	srv.AddTransport(newWSTransport(res, o))
 	srv.AddTransport(overHTTP{})
 	srv.AddTransport(refuseOther{}) // last: whatever no transport before it takes
 	docs := lru.New[*ast.QueryDocument](1000)
@@ -140,6 +160,7 @@ func newGraphQLHandler(res *resolvers.Resolver, apq *lru.LRU[string], o Options)
 	srv.Use(depthLimit{limit: o.MaxDepth})
 	srv.Use(&costLimit{limit: o.MaxComplexity})
 	srv.Use(&rateCharge{})
+	srv.Use(&wsOperations{limiter: o.Limiter})
 	if !o.DisableFastPath {
 		srv.Use(fastPath{res: res})
 	}

@@ -60,16 +60,17 @@ func TestGraphQLMethods(t *testing.T) {
 	}
 }
 
-// A WebSocket upgrade on /graphql (no subscription transport serves it) is
-// refused with a JSON body labelled as JSON, not as text/plain (issue 10 C5).
+// A WebSocket upgrade on /graphql that graphql-transport-ws does not serve
+// (here the legacy subscriptions-transport-ws protocol) is refused with a
+// JSON body labelled as JSON, not as text/plain (issue 10 C5).
 func TestGraphQLWebSocketUpgradeRefusedAsJSON(t *testing.T) {
-	e := newEnv(t)
+	e := newLiveEnv(t, liveOptions{})
 	key := e.key("upgrade")
 	r := e.do("GET", "/graphql", key, "", "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13",
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol: graphql-transport-ws")
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol: graphql-ws")
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q, want application/json", ct)
 	}
-	r.expect(t, 400, `{"errors":[{"message":"This server does not serve GraphQL over WebSocket: send operations with POST, or queries with GET.",
+	r.expect(t, 400, `{"errors":[{"message":"Only graphql-transport-ws upgrades (the graphql-ws protocol) are served, for subscriptions: send other operations with POST, or queries with GET.",
 		"extensions":{"code":"BAD_USER_INPUT","errorCode":"upgrade_not_supported"}}]}`)
 }

@@ -167,6 +167,14 @@ func SetReadPath(ctx context.Context, path string) {
 	}
 }
 
+// RecordIdentity tells the access log which key a request authenticated
+// with when it did so itself (a WebSocket's connection_init).
+func RecordIdentity(ctx context.Context, id *auth.Identity) {
+	if h, ok := ctx.Value(identityHolderKey{}).(*identityHolder); ok {
+		h.id = id
+	}
+}
+
 // Recover turns a panic into the surface's 500, logged with the stack.
 func Recover(log *slog.Logger, write ErrorWriter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {

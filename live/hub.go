@@ -52,6 +52,9 @@ type Options struct {
 	// events whose transactions took their seq earlier but committed while
 	// the listener was away (default 1000).
 	CatchUpMargin int64
+	// Name is the LISTEN connection's application_name (default
+	// "pivotal-live").
+	Name string
 }
 
 // Hub is an instance's fan-out. Create it with New and run it with Run.
@@ -101,6 +104,9 @@ func New(dsn string, rdb *sqlx.DB, log *slog.Logger, o Options) *Hub {
 	}
 	if o.CatchUpMargin <= 0 {
 		o.CatchUpMargin = 1000
+	}
+	if o.Name == "" {
+		o.Name = "pivotal-live"
 	}
 	return &Hub{dsn: dsn, rdb: rdb, log: log, opts: o,
 		feeds: map[db.Feed]map[*Sub]struct{}{}, perKey: map[string]int{}, conns: map[string]map[*Conn]struct{}{},
@@ -270,7 +276,11 @@ func (h *Hub) Run(ctx context.Context) error {
 		return err
 	}
 	h.high = since
-	l := pq.NewListener(h.dsn, 100*time.Millisecond, 2*time.Second, func(ev pq.ListenerEventType, err error) {
+	dsn, err := db.ListenerDSN(h.dsn, h.opts.Name)
+	if err != nil {
+		return err
+	}
+	l := pq.NewListener(dsn, 100*time.Millisecond, 2*time.Second, func(ev pq.ListenerEventType, err error) {
 		switch ev {
 		case pq.ListenerEventDisconnected:
 			h.log.Warn("live events: LISTEN connection lost; reconnecting", "err", fmt.Sprint(err))
@@ -550,4 +560,28 @@ func (h *Hub) shutdown() {
 	for _, c := range cs {
 		c.Close(CloseGoingAway, "server shutting down")
 	}
+}
+
+type connKey struct{}
+
+// WithConn returns ctx carrying the connection its operations run on.
+func WithConn(ctx context.Context, c *Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
+}
+
+// ConnFrom returns the connection of ctx, or nil outside one.
+func ConnFrom(ctx context.Context) *Conn {
+	c, _ := ctx.Value(connKey{}).(*Conn)
+	return c
+}
+
+// Subscriptions is how many subscriptions the hub holds.
+func (h *Hub) Subscriptions() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, m := range h.feeds {
+		n += len(m)
+	}
+	return n
 }

@@ -165,14 +165,16 @@ func TestHubCatchesUpAfterLostListenConnection(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		var n int
 		if err := f.store.GetContext(context.Background(), &n, `SELECT count(pg_terminate_backend(pid))
-			FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`); err != nil || n != 1 {
+			FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pivotal-live'`); err != nil || n != 1 {
 			t.Fatalf("terminating the LISTEN backend: %d, %v", n, err)
 		}
-		time.Sleep(150 * time.Millisecond)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for f.hub.Snapshot().Reconnects < 2 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+		// The next kill waits for the reconnection (a kill during it would
+		// only delay it), with writes going on meanwhile.
+		deadline := time.Now().Add(10 * time.Second)
+		for f.hub.Snapshot().Reconnects < int64(i+1) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(100 * time.Millisecond)
 	close(stop)

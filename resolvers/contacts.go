@@ -99,7 +99,7 @@ func ContactConnection(p *ContactPage) *model.ContactConnection {
 		Nodes: make([]model.Contact, len(p.Contacts)),
 	}
 	for i, k := range p.Contacts {
-		conn.Edges[i] = model.ContactEdge{Cursor: encodeCursor(timeOf(k.CreatedAt)), Node: k}
+		conn.Edges[i] = model.ContactEdge{Cursor: encodeCursor(k.CreatedAt.Time()), Node: k}
 		conn.Nodes[i] = *k
 	}
 	conn.PageInfo = pageInfo(len(p.Contacts), p.HasMore, func(i int) gqltypes.Time { return p.Contacts[i].CreatedAt })

@@ -3,7 +3,6 @@ package resolvers
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -12,28 +11,10 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"pivotal/apperr"
-	"pivotal/auth"
 	"pivotal/db"
 	"pivotal/gqltypes"
 	"pivotal/graph/model"
 )
-
-// Bounds of customer fields (spec §7 Customers).
-const (
-	maxName      = 255
-	maxSlug      = 100
-	maxShortText = 255
-	maxPlan      = 100
-)
-
-// identity returns the caller, or an authentication error outside a request.
-func identity(ctx context.Context) (*auth.Identity, error) {
-	id := auth.FromContext(ctx)
-	if id == nil {
-		return nil, apperr.New(apperr.Unauthenticated, "missing_api_key", "No API key provided.")
-	}
-	return id, nil
-}
 
 func toCustomer(c *db.Customer) *model.Customer {
 	return &model.Customer{
@@ -119,52 +100,11 @@ func CustomerConnection(p *CustomerPage) *model.CustomerConnection {
 		Nodes: make([]model.Customer, len(p.Customers)),
 	}
 	for i, c := range p.Customers {
-		conn.Edges[i] = model.CustomerEdge{Cursor: encodeCursor(timeOf(c.CreatedAt)), Node: c}
+		conn.Edges[i] = model.CustomerEdge{Cursor: encodeCursor(c.CreatedAt.Time()), Node: c}
 		conn.Nodes[i] = *c
 	}
 	conn.PageInfo = pageInfo(len(p.Customers), p.HasMore, func(i int) gqltypes.Time { return p.Customers[i].CreatedAt })
 	return conn
-}
-
-func validateCustomerCreate(in *model.CreateCustomerInput) error {
-	var v validation
-	v.str("name", &in.Name, 1, maxName)
-	v.str("slug", in.Slug, 1, maxSlug)
-	v.str("domain", in.Domain, 0, maxShortText)
-	v.str("plan", in.Plan, 0, maxPlan)
-	v.intRange("mrr", in.Mrr, 0, maxInt)
-	v.intRange("monthly_orders", in.MonthlyOrders, 0, maxInt)
-	v.str("hubspot_company_id", in.HubspotCompanyID, 0, maxShortText)
-	v.str("hubspot_deal_id", in.HubspotDealID, 0, maxShortText)
-	v.str("stripe_customer_id", in.StripeCustomerID, 0, maxShortText)
-	v.str("intercom_company_id", in.IntercomCompanyID, 0, maxShortText)
-	v.str("slack_channel_id", in.SlackChannelID, 0, maxShortText)
-	v.metadata("metadata", in.Metadata)
-	enum(&v, "status", in.Status, model.AllCustomerStatus)
-	slugFormat(&v, in.Slug)
-	return v.err()
-}
-
-func validateCustomerUpdate(in *model.UpdateCustomerInput) error {
-	var v validation
-	notNull(&v, "name", "a string", in.Name)
-	notNull(&v, "slug", "a string", in.Slug)
-	notNull(&v, "status", "a string", in.Status)
-	v.str("name", in.Name.Value(), 1, maxName)
-	v.str("slug", in.Slug.Value(), 1, maxSlug)
-	v.str("domain", in.Domain.Value(), 0, maxShortText)
-	v.str("plan", in.Plan.Value(), 0, maxPlan)
-	v.intRange("mrr", in.Mrr.Value(), 0, maxInt)
-	v.intRange("monthly_orders", in.MonthlyOrders.Value(), 0, maxInt)
-	v.str("hubspot_company_id", in.HubspotCompanyID.Value(), 0, maxShortText)
-	v.str("hubspot_deal_id", in.HubspotDealID.Value(), 0, maxShortText)
-	v.str("stripe_customer_id", in.StripeCustomerID.Value(), 0, maxShortText)
-	v.str("intercom_company_id", in.IntercomCompanyID.Value(), 0, maxShortText)
-	v.str("slack_channel_id", in.SlackChannelID.Value(), 0, maxShortText)
-	v.metadata("metadata", in.Metadata.Value())
-	enum(&v, "status", in.Status.Value(), model.AllCustomerStatus)
-	slugFormat(&v, in.Slug.Value())
-	return v.err()
 }
 
 // maxInt bounds mrr and monthly_orders: they are GraphQL Ints, which are
@@ -173,56 +113,6 @@ const maxInt = math.MaxInt32
 
 // defaultBackgroundTimeout bounds bookkeeping done off the request path.
 const defaultBackgroundTimeout = 5 * time.Second
-
-func slugFormat(v *validation, s *string) {
-	if s != nil && *s != "" && !validSlug(*s) {
-		v.fail(stageFormats, apperr.InvalidString("slug",
-			"slug must contain only lowercase letters, digits and hyphens, and must not start or end with a hyphen"))
-	}
-}
-
-func validSlug(s string) bool {
-	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// DeriveSlug makes a slug from a name: lowercased, runs of characters outside
-// [a-z0-9] become one '-', trimmed, cut to 100 characters; "customer" if empty.
-func DeriveSlug(name string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(name) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteRune(r)
-		} else {
-			dash = true
-		}
-	}
-	s := cutSlug(b.String(), maxSlug)
-	if s == "" {
-		return "customer"
-	}
-	return s
-}
-
-func cutSlug(s string, n int) string {
-	if len(s) > n {
-		s = s[:n]
-	}
-	return strings.Trim(s, "-")
-}
 
 // findCustomer resolves an id (cuid or display id) to the workspace's customer,
 // or customer_not_found.
@@ -401,12 +291,6 @@ func customerUnchanged(a, b *db.Customer) bool {
 		eq(a.SlackChannelID, b.SlackChannelID) && bytes.Equal(a.Metadata, b.Metadata)
 }
 
-// Deleted is the result of a soft delete.
-type Deleted struct {
-	ID        string
-	DisplayID int
-}
-
 // DeleteCustomer soft-deletes a customer. Repeating it answers the same.
 // Returns customer_not_found for an id that never existed in the workspace.
 func (r *Resolver) DeleteCustomer(ctx context.Context, id string) (*Deleted, error) {
@@ -430,9 +314,4 @@ func (r *Resolver) DeleteCustomer(ctx context.Context, id string) (*Deleted, err
 		ev.audit("customer.deleted", "customer", c.ID)
 		return d, nil
 	})
-}
-
-func isUnique(err error, constraint string) bool {
-	var e *db.Error
-	return errors.As(err, &e) && e.Kind == db.UniqueViolation && e.Constraint == constraint
 }

@@ -8,10 +8,11 @@ import (
 	"pivotal/metrics"
 )
 
-// Every batched fetch reports its size to metrics, labeled by the loader's
+// Every batched fetch reports its size to metrics (through Hooks.LoaderBatch), labeled by the loader's
 // name without its per-request arguments.
 func TestLoaderBatchSizesAreObserved(t *testing.T) {
-	ctx := WithLoaders(context.Background())
+	r := &Resolver{Hooks: Hooks{LoaderBatch: metrics.ObserveBatch}}
+	ctx := r.WithLoaders(context.Background())
 	name := "batchProbe:first=5"
 	fetch := func(ctx context.Context, keys []int) ([]int, []error) {
 		out := make([]int, len(keys))

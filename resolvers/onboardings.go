@@ -3,8 +3,12 @@ package resolvers
 import (
 	"context"
 	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"pivotal/apperr"
+	"pivotal/auth"
 	"pivotal/db"
 	"pivotal/gqltypes"
 	"pivotal/graph/model"
@@ -149,7 +153,7 @@ func OnboardingConnection(p *OnboardingPage) *model.OnboardingConnection {
 		Nodes: make([]model.Onboarding, len(p.Onboardings)),
 	}
 	for i, o := range p.Onboardings {
-		conn.Edges[i] = model.OnboardingEdge{Cursor: encodeCursor(timeOf(o.CreatedAt)), Node: o}
+		conn.Edges[i] = model.OnboardingEdge{Cursor: encodeCursor(o.CreatedAt.Time()), Node: o}
 		conn.Nodes[i] = *o
 	}
 	conn.PageInfo = pageInfo(len(p.Onboardings), p.HasMore, func(i int) gqltypes.Time { return p.Onboardings[i].CreatedAt })
@@ -164,4 +168,174 @@ func toPhaseTransition(p *db.PhaseTransition) model.PhaseTransition {
 		t.From = &from
 	}
 	return t
+}
+
+// recordPhase writes the phase change of o (from nil at creation) to the
+// timeline, in the mutation's transaction, at the time of the change.
+func recordPhase(ctx context.Context, tx *sqlx.Tx, who *auth.Identity, o *db.Onboarding, from *string, at time.Time) error {
+	return db.InsertPhaseTransition(ctx, tx, &db.PhaseTransition{WorkspaceID: o.WorkspaceID, OnboardingID: o.ID,
+		FromPhase: from, ToPhase: o.Phase, Actor: who.Actor(), CreatedAt: at})
+}
+
+// CreateOnboarding validates in and stores an onboarding of the customer
+// in.CustomerID names (cuid or display id), with its first timeline entry.
+// Returns validation errors, conflicting_fields, or customer_not_found.
+func (r *Resolver) CreateOnboarding(ctx context.Context, in model.CreateOnboardingInput) (*model.Onboarding, error) {
+	who, err := identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateOnboardingCreate(&in); err != nil {
+		return nil, err
+	}
+	state, waiting := waitingRule(in.State, in.WaitingOnCustomer, stateActive)
+	o := db.Onboarding{
+		WorkspaceID: who.WorkspaceID, TemplateID: in.TemplateID, Phase: defaultPhase,
+		State: state, WaitingOnCustomer: waiting, TargetLaunchDate: launchDate(in.TargetLaunchDate),
+		CsmID: in.CsmID, SeID: in.SeID, DesignerID: in.DesignerID, ProductOpsID: in.ProductOpsID,
+		Notes: in.Notes, RemindersEnabled: derefOr(in.RemindersEnabled, true),
+		ReminderFrequencyDays: derefOr(in.ReminderFrequencyDays, minReminderDays),
+	}
+	if in.Phase != nil {
+		o.Phase = RESTEnum(*in.Phase)
+	}
+	out, err := mutate(ctx, r, func(tx *sqlx.Tx, ev *Outbox) (*model.Onboarding, error) {
+		c, err := findCustomer(ctx, tx, who.WorkspaceID, in.CustomerID, false, false)
+		if err != nil {
+			return nil, err
+		}
+		o.CustomerID = c.ID
+		o.Name = derefOr(in.Name, defaultOnboardingName(c.Name))
+		if err := db.InsertOnboarding(ctx, tx, &o); err != nil {
+			return nil, err
+		}
+		if err := recordPhase(ctx, tx, who, &o, nil, o.CreatedAt); err != nil {
+			return nil, err
+		}
+		out := toOnboarding(&o)
+		ev.add("onboarding.created", out)
+		ev.audit("onboarding.created", "onboarding", o.ID)
+		return out, nil
+	})
+	if err != nil {
+		return nil, invalidValue(err)
+	}
+	return out, nil
+}
+
+// UpdateOnboarding applies the fields present in in to the stored onboarding.
+// A phase change is written to the timeline in the same transaction; an update
+// that changes nothing leaves updated_at alone. Returns onboarding_not_found,
+// validation errors or conflicting_fields.
+func (r *Resolver) UpdateOnboarding(ctx context.Context, id string, in model.UpdateOnboardingInput) (*model.Onboarding, error) {
+	who, err := identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateOnboardingUpdate(&in); err != nil {
+		return nil, err
+	}
+	out, err := mutate(ctx, r, func(tx *sqlx.Tx, ev *Outbox) (*model.Onboarding, error) {
+		o, err := findOnboarding(ctx, tx, who.WorkspaceID, id, false, true)
+		if err != nil {
+			return nil, err
+		}
+		before := *o
+		setIf(in.Name, &o.Name)
+		setNullable(in.TemplateID, &o.TemplateID)
+		if p, ok := in.Phase.ValueOK(); ok && p != nil {
+			o.Phase = RESTEnum(*p)
+		}
+		o.State, o.WaitingOnCustomer = waitingRule(in.State.Value(), in.WaitingOnCustomer.Value(), o.State)
+		if s, ok := in.TargetLaunchDate.ValueOK(); ok {
+			o.TargetLaunchDate = launchDate(s)
+		}
+		setNullable(in.CsmID, &o.CsmID)
+		setNullable(in.SeID, &o.SeID)
+		setNullable(in.DesignerID, &o.DesignerID)
+		setNullable(in.ProductOpsID, &o.ProductOpsID)
+		setNullable(in.Notes, &o.Notes)
+		setIf(in.RemindersEnabled, &o.RemindersEnabled)
+		setIf(in.ReminderFrequencyDays, &o.ReminderFrequencyDays)
+		if onboardingUnchanged(&before, o) {
+			return toOnboarding(o), nil
+		}
+		if err := db.UpdateOnboarding(ctx, tx, o); err != nil {
+			return nil, err
+		}
+		if o.Phase != before.Phase {
+			if err := recordPhase(ctx, tx, who, o, &before.Phase, o.UpdatedAt); err != nil {
+				return nil, err
+			}
+		}
+		out := toOnboarding(o)
+		onboardingEvents(ev, &before, o, toOnboarding(&before), out)
+		ev.audit("onboarding.updated", "onboarding", o.ID)
+		return out, nil
+	})
+	if err != nil {
+		return nil, invalidValue(err)
+	}
+	return out, nil
+}
+
+// onboardingEvents records an update's events in the contract's order:
+// updated, then phase and state changes and the milestones they reach.
+func onboardingEvents(ev *Outbox, before, after *db.Onboarding, prev, out *model.Onboarding) {
+	ev.change("onboarding.updated", prev, out)
+	phase, state := after.Phase != before.Phase, after.State != before.State
+	if phase {
+		ev.change("onboarding.phase_changed", prev, out, "phase")
+	}
+	if state {
+		ev.change("onboarding.state_changed", prev, out, "state")
+	}
+	if state && after.State == "at_risk" {
+		ev.change("onboarding.at_risk", prev, out, "state")
+	}
+	if state && before.State == "at_risk" && after.State == "active" {
+		ev.change("onboarding.back_on_track", prev, out, "state")
+	}
+	if phase && after.Phase == "launch" {
+		ev.change("onboarding.launched", prev, out, "phase")
+	}
+	if phase && after.Phase == "completed" {
+		ev.change("onboarding.completed", prev, out, "phase")
+	}
+}
+
+func onboardingUnchanged(a, b *db.Onboarding) bool {
+	eq := func(x, y *string) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	eqt := func(x, y *time.Time) bool { return (x == nil) == (y == nil) && (x == nil || x.Equal(*y)) }
+	return a.Name == b.Name && eq(a.TemplateID, b.TemplateID) && a.Phase == b.Phase && a.State == b.State &&
+		a.WaitingOnCustomer == b.WaitingOnCustomer && eqt(a.TargetLaunchDate, b.TargetLaunchDate) &&
+		eq(a.CsmID, b.CsmID) && eq(a.SeID, b.SeID) && eq(a.DesignerID, b.DesignerID) &&
+		eq(a.ProductOpsID, b.ProductOpsID) && eq(a.Notes, b.Notes) &&
+		a.RemindersEnabled == b.RemindersEnabled && a.ReminderFrequencyDays == b.ReminderFrequencyDays
+}
+
+// DeleteOnboarding soft-deletes an onboarding. Repeating it answers the same.
+// Returns onboarding_not_found for an id that never existed in the workspace
+// or whose customer is deleted.
+func (r *Resolver) DeleteOnboarding(ctx context.Context, id string) (*Deleted, error) {
+	who, err := identity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return mutate(ctx, r, func(tx *sqlx.Tx, ev *Outbox) (*Deleted, error) {
+		o, err := findOnboarding(ctx, tx, who.WorkspaceID, id, true, true)
+		if err != nil {
+			return nil, err
+		}
+		d := &Deleted{ID: o.ID, DisplayID: int(o.DisplayID)}
+		if o.DeletedAt != nil {
+			return d, nil
+		}
+		if _, err := db.SoftDelete(ctx, tx, "onboardings", who.WorkspaceID, o.ID); err != nil {
+			return nil, err
+		}
+		ev.add("onboarding.deleted", toOnboarding(o))
+		ev.audit("onboarding.deleted", "onboarding", o.ID)
+		return d, nil
+	})
 }

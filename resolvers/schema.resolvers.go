@@ -297,6 +297,11 @@ func (r *queryResolver) Events(ctx context.Context, first *int, after *string, t
 	return r.Resolver.Events(ctx, first, after, types)
 }
 
+// Events is the resolver for the events field.
+func (r *subscriptionResolver) Events(ctx context.Context, types []string) (<-chan *model.Event, error) {
+	return r.Resolver.SubscribeEvents(ctx, types)
+}
+
 // Contact returns graph.ContactResolver implementation.
 func (r *Resolver) Contact() graph.ContactResolver { return &contactResolver{r} }
 
@@ -312,10 +317,14 @@ func (r *Resolver) Onboarding() graph.OnboardingResolver { return &onboardingRes
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+// Subscription returns graph.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
-	contactResolver    struct{ *Resolver }
-	customerResolver   struct{ *Resolver }
-	mutationResolver   struct{ *Resolver }
-	onboardingResolver struct{ *Resolver }
-	queryResolver      struct{ *Resolver }
+	contactResolver      struct{ *Resolver }
+	customerResolver     struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	onboardingResolver   struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 )

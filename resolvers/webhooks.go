@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -67,32 +66,6 @@ func toMessage(m *db.WebhookMessage, attempts []db.WebhookAttempt) *model.Webhoo
 			StatusCode: a.StatusCode, DurationMs: a.DurationMS, Response: a.Response, Error: a.Error})
 	}
 	return out
-}
-
-func (r *Resolver) checkEndpointURL(ctx context.Context, url string) error {
-	if len(url) > maxURL {
-		return apperr.TooBig("url", "url must be at most %d characters", maxURL)
-	}
-	if err := webhooks.CheckURL(ctx, url, r.Webhooks.AllowPrivate); err != nil {
-		msg := err.Error()
-		if errors.Is(err, webhooks.ErrPrivateTarget) {
-			msg = "url must not target a loopback, private or link-local address"
-		}
-		return apperr.InvalidString("url", msg)
-	}
-	return nil
-}
-
-func checkEventTypes(types []string) error {
-	if len(types) > maxEventTypes {
-		return apperr.TooBig("eventTypes", "eventTypes must hold at most %d types", maxEventTypes)
-	}
-	for _, t := range types {
-		if !contains(EventTypes, t) {
-			return apperr.InvalidEnum("eventTypes", EventTypes)
-		}
-	}
-	return nil
 }
 
 // findEndpoint returns the caller's endpoint id, or webhook_endpoint_not_found

@@ -32,7 +32,7 @@ func contactOut(k *model.Contact) contactJSON {
 	return contactJSON{
 		Object: "contact", ID: k.ID, DisplayID: k.DisplayID, CustomerID: k.CustomerID, Name: k.Name,
 		Email: k.Email, Title: k.Title, IsPrimary: k.IsPrimary, Labels: labels,
-		CreatedAt: gqltypes.FormatTime(timeOf(k.CreatedAt)), UpdatedAt: gqltypes.FormatTime(timeOf(k.UpdatedAt)),
+		CreatedAt: gqltypes.FormatTime(k.CreatedAt.Time()), UpdatedAt: gqltypes.FormatTime(k.UpdatedAt.Time()),
 	}
 }
 

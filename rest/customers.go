@@ -3,7 +3,6 @@ package rest
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/go-chi/chi/v5"
@@ -45,11 +44,9 @@ func customerOut(c *model.Customer) customerJSON {
 		MonthlyOrders: c.MonthlyOrders, HubspotCompanyID: c.HubspotCompanyID, HubspotDealID: c.HubspotDealID,
 		StripeCustomerID: c.StripeCustomerID, IntercomCompanyID: c.IntercomCompanyID,
 		SlackChannelID: c.SlackChannelID, Metadata: md,
-		CreatedAt: gqltypes.FormatTime(timeOf(c.CreatedAt)), UpdatedAt: gqltypes.FormatTime(timeOf(c.UpdatedAt)),
+		CreatedAt: gqltypes.FormatTime(c.CreatedAt.Time()), UpdatedAt: gqltypes.FormatTime(c.UpdatedAt.Time()),
 	}
 }
-
-func timeOf(t gqltypes.Time) time.Time { return time.Time(t) }
 
 // customerFields reads the writable customer fields in the contract's order.
 func customerFields(b *body) model.UpdateCustomerInput {

@@ -56,7 +56,7 @@ func newList[T any](data []T, hasMore bool, lastCreated func() gqltypes.Time) li
 		l.Data = []T{}
 	}
 	if hasMore && len(data) > 0 {
-		c := gqltypes.FormatTime(timeOf(lastCreated()))
+		c := gqltypes.FormatTime(lastCreated().Time())
 		l.NextCursor = &c
 	}
 	return l

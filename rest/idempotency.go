@@ -3,31 +3,13 @@ package rest
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 
 	"pivotal/apperr"
-	"pivotal/graph/model"
+	"pivotal/httpmw"
 	"pivotal/resolvers"
 )
-
-// created renders a mutation's result as the REST POST that made it answers.
-// The idempotency hook renders with it inside the write's transaction, so a
-// POST route whose resolver returns a new type needs one line here.
-func created(v any) (result, error) {
-	switch v := v.(type) {
-	case *model.Customer:
-		return result{http.StatusCreated, customerOut(v)}, nil
-	case *model.Contact:
-		return result{http.StatusCreated, contactOut(v)}, nil
-	case *model.Onboarding:
-		return result{http.StatusCreated, onboardingOut(v)}, nil
-	case *resolvers.Deleted:
-		return result{http.StatusOK, deletedJSON(v)}, nil
-	}
-	return result{}, fmt.Errorf("rest: no REST rendering of %T for an idempotent POST", v)
-}
 
 // renderStored encodes a result exactly as WriteJSON sends it.
 func renderStored(v any) (resolvers.StoredResponse, error) {
@@ -71,7 +53,7 @@ func (a *API) idempotency(next http.Handler) http.Handler {
 			WriteRaw(w, replay.Status, replay.Body)
 			return
 		}
-		rec := &bufferedResponse{header: http.Header{}}
+		rec := httpmw.NewBufferedResponse()
 		settled := false
 		defer func() {
 			if !settled { // a panic: free the key, then let Recover answer
@@ -80,40 +62,11 @@ func (a *API) idempotency(next http.Handler) http.Handler {
 		}()
 		ctx := resolvers.WithTxHook(r.Context(), claim.StoreHook(renderStored))
 		next.ServeHTTP(rec, r.WithContext(ctx))
-		out := claim.Settle(r.Context(), resolvers.StoredResponse{Status: rec.code(), Body: rec.body.Bytes()})
+		out := claim.Settle(r.Context(), resolvers.StoredResponse{Status: rec.Status(), Body: rec.Body()})
 		settled = true
-		for k, v := range rec.header {
+		for k, v := range rec.Header() {
 			w.Header()[k] = v
 		}
 		WriteRaw(w, out.Status, out.Body)
 	})
-}
-
-// bufferedResponse holds a handler's response until the claim is settled.
-type bufferedResponse struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (b *bufferedResponse) Header() http.Header { return b.header }
-
-func (b *bufferedResponse) WriteHeader(code int) {
-	if b.status == 0 {
-		b.status = code
-	}
-}
-
-func (b *bufferedResponse) Write(p []byte) (int, error) {
-	if b.status == 0 {
-		b.status = http.StatusOK
-	}
-	return b.body.Write(p)
-}
-
-func (b *bufferedResponse) code() int {
-	if b.status == 0 {
-		return http.StatusOK
-	}
-	return b.status
 }

@@ -43,7 +43,7 @@ func formatTimePtr(t *gqltypes.Time) *string {
 	if t == nil {
 		return nil
 	}
-	s := gqltypes.FormatTime(timeOf(*t))
+	s := gqltypes.FormatTime(t.Time())
 	return &s
 }
 
@@ -51,11 +51,11 @@ func onboardingOut(o *model.Onboarding) onboardingJSON {
 	return onboardingJSON{
 		Object: "onboarding", ID: o.ID, DisplayID: o.DisplayID, CustomerID: o.CustomerID, Name: o.Name,
 		TemplateID: o.TemplateID, Phase: resolvers.RESTEnum(o.Phase), State: resolvers.RESTEnum(o.State),
-		WaitingOnCustomer: o.WaitingOnCustomer, StartedAt: gqltypes.FormatTime(timeOf(o.StartedAt)),
+		WaitingOnCustomer: o.WaitingOnCustomer, StartedAt: gqltypes.FormatTime(o.StartedAt.Time()),
 		CompletedAt: formatTimePtr(o.CompletedAt), TargetLaunchDate: formatTimePtr(o.TargetLaunchDate),
 		CsmID: o.CsmID, SeID: o.SeID, DesignerID: o.DesignerID, ProductOpsID: o.ProductOpsID, Notes: o.Notes,
 		RemindersEnabled: o.RemindersEnabled, ReminderFrequencyDays: o.ReminderFrequencyDays,
-		CreatedAt: gqltypes.FormatTime(timeOf(o.CreatedAt)), UpdatedAt: gqltypes.FormatTime(timeOf(o.UpdatedAt)),
+		CreatedAt: gqltypes.FormatTime(o.CreatedAt.Time()), UpdatedAt: gqltypes.FormatTime(o.UpdatedAt.Time()),
 	}
 }
 

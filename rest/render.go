@@ -6,11 +6,14 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"pivotal/apperr"
+	"pivotal/graph/model"
+	"pivotal/resolvers"
 )
 
 // statuses is the REST half of the error vocabulary: kind → HTTP status and
@@ -92,4 +95,21 @@ func WriteRaw(w http.ResponseWriter, status int, b []byte) {
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// created renders a mutation's result as the REST POST that made it answers.
+// The idempotency hook renders with it inside the write's transaction, so a
+// POST route whose resolver returns a new type needs one line here.
+func created(v any) (result, error) {
+	switch v := v.(type) {
+	case *model.Customer:
+		return result{http.StatusCreated, customerOut(v)}, nil
+	case *model.Contact:
+		return result{http.StatusCreated, contactOut(v)}, nil
+	case *model.Onboarding:
+		return result{http.StatusCreated, onboardingOut(v)}, nil
+	case *resolvers.Deleted:
+		return result{http.StatusOK, deletedJSON(v)}, nil
+	}
+	return result{}, fmt.Errorf("rest: no REST rendering of %T for an idempotent POST", v)
 }

@@ -15,6 +15,10 @@
 //	benchtool interleave N NAME=URL=KEY...
 //	                               POST /api/v1/customers N times to each server in turn,
 //	                               print each one's p50 and p90 (bench/outbox.sh)
+//	benchtool subs BASE METRICS PID N WRITES
+//	                               N GraphQL subscriptions on one server, a burst of
+//	                               WRITES updates: commit→delivery percentiles,
+//	                               statements per event fanned out, peak RSS (subs.go)
 package main
 
 import (
@@ -33,7 +37,7 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool cluster DIR | benchtool dbtime N URL [BODY] | benchtool interleave N NAME=URL=KEY...")
+		fmt.Fprintln(os.Stderr, "usage: benchtool cluster DIR | benchtool dbtime N URL [BODY] | benchtool interleave N NAME=URL=KEY... | benchtool subs BASE METRICS PID N WRITES")
 		os.Exit(2)
 	}
 	var err error
@@ -42,6 +46,12 @@ func main() {
 		err = cluster(os.Args[2])
 	case "interleave":
 		err = interleave(os.Args[2:], os.Stdout)
+	case "subs":
+		if len(os.Args) != 7 {
+			err = fmt.Errorf("subs: want BASE METRICS PID N WRITES")
+			break
+		}
+		err = subs(os.Args[2:])
 	case "dbtime":
 		if len(os.Args) != 4 && len(os.Args) != 5 {
 			err = fmt.Errorf("dbtime: want N URL [BODY]")

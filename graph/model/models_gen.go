@@ -345,6 +345,12 @@ type SendTestWebhookPayload struct {
 	Message *WebhookMessage `json:"message"`
 }
 
+// Live events, pushed over WebSocket: the graphql-transport-ws protocol (the
+// graphql-ws client library) on /graphql, with the key in the connection_init
+// payload as {"Authorization": "Bearer <key>"}.
+type Subscription struct {
+}
+
 type UpdateContactInput struct {
 	Name      graphql.Omittable[*string]  `json:"name,omitempty"`
 	Email     graphql.Omittable[*string]  `json:"email,omitempty"`
