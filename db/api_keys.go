@@ -36,13 +36,22 @@ const apiKeyColumns = `k.workspace_id, k.id, k.name, k.prefix, k.hash, k.livemod
 // FindKeyByHash is the one query authentication runs per request.
 func FindKeyByHash(ctx context.Context, q Queryer, hash []byte) (*KeyIdentity, error) {
 	var k KeyIdentity
-	err := q.GetContext(ctx, &k, `
-		SELECT `+apiKeyColumns+`, w.slug AS workspace_slug, w.name AS workspace_name,
+	// Prepared once per connection: every request runs it, and PostgreSQL
+	// planned the unprepared statement at each (about 0.07 ms, more than
+	// running it).
+	if s, err := preparedJSON(ctx, q, findKeyByHash); err != nil {
+		return nil, err
+	} else if s != nil {
+		return &k, classify(s.GetContext(ctx, &k, hash))
+	}
+	return &k, classify(q.GetContext(ctx, &k, findKeyByHash, hash))
+}
+
+const findKeyByHash = `
+		SELECT ` + apiKeyColumns + `, w.slug AS workspace_slug, w.name AS workspace_name,
 			(k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute') AS stale
 		FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
-		WHERE k.hash = $1`, hash)
-	return &k, classify(err)
-}
+		WHERE k.hash = $1`
 
 // TouchKey records use of a key, at most once a minute.
 func TouchKey(ctx context.Context, q Queryer, workspaceID, id string) error {

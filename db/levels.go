@@ -138,7 +138,15 @@ func (l *Level) SQL() (string, error) {
 	var b strings.Builder
 	b.WriteString("SELECT a.n, ")
 	b.WriteString(strings.Join(cols, ", "))
-	b.WriteString(" FROM unnest($2::int[], $3::text[], $4::int[], $5::timestamptz[]")
+	// The arrays pass through a subquery the planner cannot pull up (OFFSET
+	// 0), so unnest's argument is never a constant and its row estimate is
+	// the same whether PostgreSQL plans the prepared statement for the
+	// values at hand (a custom plan) or for any values (the generic plan).
+	// With the arrays given to unnest directly, a custom plan knows a
+	// one-ask array (the root page) holds one row and the generic plan
+	// guesses ten: the generic plan then always looked ten times dearer
+	// and PostgreSQL planned the root statement again at every execution.
+	b.WriteString(" FROM (SELECT $2::int[], $3::text[], $4::int[], $5::timestamptz[]")
 	params := []string{"n", "k", "lim", "before"}
 	for _, f := range []struct {
 		bit  Filter
@@ -149,7 +157,9 @@ func (l *Level) SQL() (string, error) {
 			b.WriteString(", $" + strconv.Itoa(len(params)+1) + "::text[]")
 		}
 	}
-	b.WriteString(") AS a(" + strings.Join(params, ", ") + ") CROSS JOIN LATERAL (SELECT ")
+	list := strings.Join(params, ", ")
+	b.WriteString(" OFFSET 0) AS p(" + list + ") CROSS JOIN LATERAL unnest(p." + strings.Join(params, ", p.") +
+		") AS a(" + list + ") CROSS JOIN LATERAL (SELECT ")
 	b.WriteString(strings.Join(cols, ", "))
 	b.WriteString(" FROM " + string(l.Table) + " t WHERE t.workspace_id = $1")
 	if l.Table != TablePhaseTransitions {

@@ -168,3 +168,107 @@ func StringArray(dst, lit []byte, quote func(dst, s []byte) []byte) ([]byte, err
 		i++
 	}
 }
+
+// CompactHTML appends the JSON text src as encoding/json's Encoder, with its
+// default HTML escaping, prints a json.RawMessage holding it: the space
+// between tokens removed, < > & written \u003c \u003e \u0026 and U+2028 U+2029
+// written \u2028 \u2029, every other byte as it is. It is how the GraphQL
+// transport writes a response's data (the executor's or a read plan's)
+// without encoding/json's scanner, in one pass. src must be valid JSON, as
+// both writers produce; unlike encoding/json, CompactHTML does not check it.
+func CompactHTML(dst, src []byte) []byte {
+	start, inString := 0, false
+	for i := 0; i < len(src); i++ {
+		// Skip the bytes printed as they are, most of any response.
+		if inString {
+			for i < len(src) && !stringSpecial[src[i]] {
+				i++
+			}
+		} else {
+			for i < len(src) && !tokenSpecial[src[i]] {
+				i++
+			}
+		}
+		if i == len(src) {
+			break
+		}
+		c := src[i]
+		switch {
+		case c == '<' || c == '>' || c == '&':
+			dst = append(dst, src[start:i]...)
+			dst = append(dst, '\\', 'u', '0', '0', lowerHex[c>>4], lowerHex[c&0xf])
+			start = i + 1
+		case c == 0xE2:
+			if i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8 {
+				dst = append(dst, src[start:i]...)
+				dst = append(dst, '\\', 'u', '2', '0', '2', lowerHex[src[i+2]&0xf])
+				i += 2
+				start = i + 1
+			}
+		case inString:
+			if c == '\\' {
+				i++ // the escaped byte: one of "\/bfnrtu, never special here
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		default: // space between tokens
+			dst = append(dst, src[start:i]...)
+			start = i + 1
+		}
+	}
+	return append(dst, src[start:]...)
+}
+
+// stringSpecial and tokenSpecial are the bytes CompactHTML looks at inside a
+// string and between tokens.
+var stringSpecial, tokenSpecial = func() (s, t [256]bool) {
+	for _, c := range []byte{'"', '\\', '<', '>', '&', 0xE2} {
+		s[c] = true
+	}
+	for _, c := range []byte{'"', '<', '>', '&', 0xE2, ' ', '\t', '\n', '\r'} {
+		t[c] = true
+	}
+	return s, t
+}()
+
+// IsCompactHTML reports whether CompactHTML would append src unchanged: no
+// space between tokens, no < > & and no U+2028 or U+2029. src must be valid
+// JSON. A read plan's response usually is, and is then written as it is.
+func IsCompactHTML(src []byte) bool {
+	inString := false
+	for i := 0; i < len(src); i++ {
+		if inString {
+			for i < len(src) && !stringSpecial[src[i]] {
+				i++
+			}
+		} else {
+			for i < len(src) && !tokenSpecial[src[i]] {
+				i++
+			}
+		}
+		if i == len(src) {
+			return true
+		}
+		switch c := src[i]; {
+		case c == '<' || c == '>' || c == '&':
+			return false
+		case c == 0xE2:
+			if i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8 {
+				return false
+			}
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		default:
+			return false
+		}
+	}
+	return true
+}

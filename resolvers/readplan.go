@@ -500,7 +500,13 @@ func (p *plan) execute(ctx context.Context, q db.Queryer, workspaceID string, ar
 		askFrom: make([][]int32, len(p.groups)), askTo: make([][]int32, len(p.groups)), askCount: make([]int, len(p.groups)),
 		askOf: make([][]int32, len(p.slots))}
 	for _, g := range p.groups {
-		index := map[askKey]int32{}
+		// Room for one ask per parent row and slot (at most), so the map is
+		// not grown and rehashed a row at a time.
+		hint := len(g.slots)
+		if g.parent != nil {
+			hint *= r.rows[g.parent.id].Len()
+		}
+		index := make(map[askKey]int32, min(hint, 4096))
 		byShape := map[db.Filter][]db.Ask{}
 		var shapes []db.Filter
 		var askIDs = map[db.Filter][]int32{}

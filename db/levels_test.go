@@ -1,0 +1,83 @@
+package db_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"pivotal/db"
+)
+
+// TestLevelStatementsKeepAGenericPlan: a level statement is prepared once per
+// connection, and PostgreSQL plans a prepared statement for the values at
+// hand for its first five executions, then keeps its generic plan unless that
+// looks dearer than the custom ones. The root page asks one row of the
+// arrays: when its custom plans could see that and the generic plan could
+// not, PostgreSQL planned it again at every execution (0.1–0.2 ms each). After
+// several executions, EXPLAIN EXECUTE must show the generic plan: parameters
+// ($1) where a custom plan shows the workspace's id.
+func TestLevelStatementsKeepAGenericPlan(t *testing.T) {
+	store := open(t, db.Options{})
+	ctx := context.Background()
+	ws, err := db.EnsureWorkspace(ctx, store, "plans", "Plans")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Seed(ctx, store, ws.ID, db.SeedSpec{Customers: 50, ContactsPer: 2, OnboardingsPer: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Exec(`ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := store.Conn(ctx) // PREPARE and EXECUTE on one session
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, c := range []struct {
+		name  string
+		level db.Level
+		args  string
+	}{
+		{"root page", db.Level{Table: db.TableCustomers, Rel: db.RelRoot, Columns: []string{"id", "name", "created_at"}},
+			`'{0}', '{""}', '{21}', '{infinity}'`},
+		{"root page by status", db.Level{Table: db.TableCustomers, Rel: db.RelRoot, Columns: []string{"id"}, Filters: db.FilterStatus},
+			`'{0}', '{""}', '{21}', '{infinity}', '{active}'`},
+		{"one row by id", db.Level{Table: db.TableContacts, Rel: db.RelGetID, Columns: []string{"id", "email"}},
+			`'{0}', '{x}', '{2}', '{infinity}'`},
+	} {
+		query, err := c.level.SQL()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, `PREPARE lvl AS `+query); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		execute := `EXECUTE lvl('` + ws.ID + `', ` + c.args + `)`
+		for range 8 {
+			if _, err := conn.ExecContext(ctx, execute); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+		}
+		rows, err := conn.QueryContext(ctx, `EXPLAIN `+execute)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, line)
+		}
+		rows.Close()
+		text := strings.Join(plan, "\n")
+		if strings.Contains(text, ws.ID) || !strings.Contains(text, "$1") {
+			t.Errorf("%s: after 9 executions PostgreSQL still plans for the values at hand (a custom plan):\n%s", c.name, text)
+		}
+		if _, err := conn.ExecContext(ctx, `DEALLOCATE lvl`); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
