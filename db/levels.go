@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lib/pq"
@@ -226,6 +227,24 @@ type Rows struct {
 
 type cell struct{ from, to int32 } // to < 0: NULL
 
+// rowsPool keeps released Rows, so a read reuses the buffers of an earlier
+// one instead of allocating and clearing its own.
+var rowsPool = sync.Pool{New: func() any { return new(Rows) }}
+
+// GetRows returns empty Rows, reusing released ones when it can.
+func GetRows() *Rows { return rowsPool.Get().(*Rows) }
+
+// Release empties r and keeps its buffers for GetRows; neither r nor any
+// value it returned may be used after. Rows that grew large are left to the
+// collector, so the pool never holds more than a modest read's worth each.
+func (r *Rows) Release() {
+	if cap(r.buf) > 1<<20 || cap(r.cells) > 1<<16 {
+		return
+	}
+	r.cols, r.ask, r.cells, r.buf = 0, r.ask[:0], r.cells[:0], r.buf[:0]
+	rowsPool.Put(r)
+}
+
 // Len is the number of rows.
 func (r *Rows) Len() int { return len(r.ask) }
 
@@ -302,9 +321,15 @@ func (l *Level) Query(ctx context.Context, q Queryer, workspaceID string, asks [
 			rows += a.Limit
 		}
 		rows = min(max(rows, 16), 4096)
-		into.ask = make([]int32, 0, rows)
-		into.cells = make([]cell, 0, rows*into.cols)
-		into.buf = make([]byte, 0, rows*into.cols*16)
+		if cap(into.ask) < rows {
+			into.ask = make([]int32, 0, rows)
+		}
+		if cap(into.cells) < rows*into.cols {
+			into.cells = make([]cell, 0, rows*into.cols)
+		}
+		if cap(into.buf) < rows*into.cols*16 {
+			into.buf = make([]byte, 0, rows*into.cols*16)
+		}
 	} else if into.cols != len(l.Columns) {
 		return fmt.Errorf("db: rows of %d columns cannot take %d", into.cols, len(l.Columns))
 	}

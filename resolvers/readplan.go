@@ -561,7 +561,7 @@ func (p *plan) execute(ctx context.Context, q db.Queryer, workspaceID string, ar
 			})
 			r.askOf[s.id] = of
 		}
-		rows := &db.Rows{}
+		rows := db.GetRows()
 		r.rows[g.id] = rows
 		n := len(index)
 		r.askCount[g.id] = n
@@ -842,6 +842,11 @@ func (r *Resolver) ReadPlan(ctx context.Context) (data []byte, ok bool, err erro
 		return nil, false, nil
 	}
 	out, err := run.write()
+	for _, rows := range run.rows {
+		if rows != nil {
+			rows.Release() // out holds what the response needs of them
+		}
+	}
 	if err != nil {
 		return nil, false, err
 	}
