@@ -39,7 +39,7 @@ func FindKeyByHash(ctx context.Context, q Queryer, hash []byte) (*KeyIdentity, e
 	// Prepared once per connection: every request runs it, and PostgreSQL
 	// planned the unprepared statement at each (about 0.07 ms, more than
 	// running it).
-	if s, err := preparedJSON(ctx, q, findKeyByHash); err != nil {
+	if s, err := prepared(ctx, q, findKeyByHash); err != nil {
 		return nil, err
 	} else if s != nil {
 		return &k, classify(s.GetContext(ctx, &k, hash))

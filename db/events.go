@@ -80,7 +80,7 @@ func (store *DB) InsertChanges(ctx context.Context, q Queryer, workspaceID, acto
 		// Prepared once per connection (database/sql keeps a statement's
 		// preparation per connection): every write runs this statement, and
 		// planning it each time costs about as much as running it.
-		if s, err := preparedJSON(ctx, store, insertChanges); err == nil && s != nil {
+		if s, err := prepared(ctx, store, insertChanges); err == nil && s != nil {
 			_, err = tx.StmtxContext(ctx, s).ExecContext(ctx, args...)
 			return classify(err)
 		}

@@ -299,7 +299,7 @@ func (l *Level) Query(ctx context.Context, q Queryer, workspaceID string, asks [
 		}
 	}
 	var rows *sql.Rows
-	if stmt, err := preparedJSON(ctx, q, query); err != nil {
+	if stmt, err := prepared(ctx, q, query); err != nil {
 		return err
 	} else if stmt != nil {
 		rows, err = stmt.QueryContext(ctx, args...)

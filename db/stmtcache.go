@@ -19,9 +19,9 @@ type stmtCache struct {
 	cache *lru.Cache[string, *sqlx.Stmt]
 }
 
-// preparedJSON returns the pool's prepared statement for query, preparing it
+// prepared returns the pool's prepared statement for query, preparing it
 // on first use. Outside a pool (a transaction) it returns nil.
-func preparedJSON(ctx context.Context, q Queryer, query string) (*sqlx.Stmt, error) {
+func prepared(ctx context.Context, q Queryer, query string) (*sqlx.Stmt, error) {
 	store, ok := q.(*DB)
 	if !ok {
 		return nil, nil

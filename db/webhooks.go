@@ -216,7 +216,20 @@ type Delivery struct {
 // its process is retried then. token names this claim.
 func ClaimDeliveries(ctx context.Context, q Queryer, limit int, lease time.Duration, token string) ([]Delivery, error) {
 	var ds []Delivery
-	err := q.SelectContext(ctx, &ds, `UPDATE webhook_messages m SET
+	// Prepared once per connection: every dispatcher polls with it (every
+	// 100 ms when idle), and PostgreSQL planned the unprepared statement at
+	// each call.
+	if s, err := prepared(ctx, q, claimDeliveries); err != nil {
+		return nil, err
+	} else if s != nil {
+		err := s.SelectContext(ctx, &ds, limit, lease.Microseconds(), token)
+		return ds, classify(err)
+	}
+	err := q.SelectContext(ctx, &ds, claimDeliveries, limit, lease.Microseconds(), token)
+	return ds, classify(err)
+}
+
+const claimDeliveries = `UPDATE webhook_messages m SET
 		next_attempt_at = clock_timestamp() + $2 * interval '1 microsecond', lease_token = $3,
 		first_attempt_at = coalesce(m.first_attempt_at, clock_timestamp()), updated_at = clock_timestamp()
 		FROM (
@@ -230,10 +243,7 @@ func ClaimDeliveries(ctx context.Context, q Queryer, limit int, lease time.Durat
 			AND w.workspace_id = m.workspace_id AND w.id = m.endpoint_id
 			AND e.workspace_id = m.workspace_id AND e.id = m.event_id
 		RETURNING m.workspace_id, m.id, m.endpoint_id, m.event_id, m.attempts, m.first_attempt_at,
-			w.url, w.secret, w.previous_secret, w.previous_expires_at, e.payload, clock_timestamp() AS now`,
-		limit, lease.Microseconds(), token)
-	return ds, classify(err)
-}
+			w.url, w.secret, w.previous_secret, w.previous_expires_at, e.payload, clock_timestamp() AS now`
 
 // AttemptResult is the outcome of one delivery attempt.
 type AttemptResult struct {
