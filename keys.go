@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,22 +29,7 @@ Run 'pivotal help keys COMMAND' for a command's flags.
 
 // keysCommand is the operator's key management: create, list, revoke.
 func keysCommand(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
-	if len(args) == 0 {
-		return &usageError{cmd: "keys", msg: "want a command: create, list or revoke"}
-	}
-	sub, args := args[0], args[1:]
-	switch {
-	case isHelp(sub):
-		fmt.Fprint(stdout, keysUsage)
-		return flag.ErrHelp
-	case sub == "create":
-		return keysCreate(ctx, args, stdout, log)
-	case sub == "list":
-		return keysList(ctx, args, stdout, log)
-	case sub == "revoke":
-		return keysRevoke(ctx, args, stdout, log)
-	}
-	return &usageError{cmd: "keys", msg: fmt.Sprintf("unknown command %q; want create, list or revoke", sub)}
+	return runSubcommand(ctx, "keys", keysUsage, []subcommand{{"create", keysCreate}, {"list", keysList}, {"revoke", keysRevoke}}, args, stdout, log)
 }
 
 func keysCreate(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {

@@ -147,3 +147,32 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 func isHelp(arg string) bool {
 	return arg == "-h" || arg == "-help" || arg == "--help"
 }
+
+// subcommand is one of a command's subcommands (keys create, webhooks list…).
+type subcommand struct {
+	name string
+	run  func(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error
+}
+
+// runSubcommand runs the subcommand args[0] of cmd, or prints cmd's usage.
+func runSubcommand(ctx context.Context, cmd, usage string, subs []subcommand, args []string, stdout io.Writer, log *slog.Logger) error {
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		names[i] = s.name
+	}
+	want := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	if len(args) == 0 {
+		return &usageError{cmd: cmd, msg: "want a command: " + want}
+	}
+	sub, args := args[0], args[1:]
+	if isHelp(sub) {
+		fmt.Fprint(stdout, usage)
+		return flag.ErrHelp
+	}
+	for _, s := range subs {
+		if s.name == sub {
+			return s.run(ctx, args, stdout, log)
+		}
+	}
+	return &usageError{cmd: cmd, msg: fmt.Sprintf("unknown command %q; want %s", sub, want)}
+}

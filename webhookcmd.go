@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,22 +29,7 @@ Run 'pivotal help webhooks COMMAND' for a command's flags.
 
 // webhooksCommand is the operator's endpoint management: create, list, delete.
 func webhooksCommand(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
-	if len(args) == 0 {
-		return &usageError{cmd: "webhooks", msg: "want a command: create, list or delete"}
-	}
-	sub, args := args[0], args[1:]
-	switch {
-	case isHelp(sub):
-		fmt.Fprint(stdout, webhooksUsage)
-		return flag.ErrHelp
-	case sub == "create":
-		return webhooksCreate(ctx, args, stdout, log)
-	case sub == "list":
-		return webhooksList(ctx, args, stdout, log)
-	case sub == "delete":
-		return webhooksDelete(ctx, args, stdout, log)
-	}
-	return &usageError{cmd: "webhooks", msg: fmt.Sprintf("unknown command %q; want create, list or delete", sub)}
+	return runSubcommand(ctx, "webhooks", webhooksUsage, []subcommand{{"create", webhooksCreate}, {"list", webhooksList}, {"delete", webhooksDelete}}, args, stdout, log)
 }
 
 // asOperator runs fn with a resolver and a context acting in workspace slug.
