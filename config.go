@@ -271,6 +271,14 @@ type usageError struct {
 
 func (e *usageError) Error() string { return e.msg }
 
+// requireWorkspace checks the --workspace of a command that needs one.
+func (fs *flagSet) requireWorkspace(slug string) error {
+	if slug == "" {
+		return fs.usageError("--workspace is required")
+	}
+	return fs.check(resolvers.ValidateWorkspaceSlug(slug))
+}
+
 func (fs *flagSet) usageError(format string, args ...any) error {
 	return &usageError{cmd: fs.name, msg: fmt.Sprintf(format, args...)}
 }

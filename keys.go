@@ -72,10 +72,7 @@ func keysList(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
-	if *ws == "" {
-		return fs.usageError("--workspace is required")
-	}
-	if err := fs.check(resolvers.ValidateWorkspaceSlug(*ws)); err != nil {
+	if err := fs.requireWorkspace(*ws); err != nil {
 		return err
 	}
 	log = quiet(log, c.Verbose)

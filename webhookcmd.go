@@ -88,10 +88,7 @@ func webhooksList(ctx context.Context, args []string, stdout io.Writer, log *slo
 	if err := fs.parseNoArgs(args); err != nil {
 		return err
 	}
-	if *ws == "" {
-		return fs.usageError("--workspace is required")
-	}
-	if err := fs.check(resolvers.ValidateWorkspaceSlug(*ws)); err != nil {
+	if err := fs.requireWorkspace(*ws); err != nil {
 		return err
 	}
 	log = quiet(log, c.Verbose)

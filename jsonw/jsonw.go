@@ -177,6 +177,13 @@ func StringArray(dst, lit []byte, quote func(dst, s []byte) []byte) ([]byte, err
 // without encoding/json's scanner, in one pass. src must be valid JSON, as
 // both writers produce; unlike encoding/json, CompactHTML does not check it.
 func CompactHTML(dst, src []byte) []byte {
+	dst, _ = compactHTML(dst, src, false)
+	return dst
+}
+
+// compactHTML is CompactHTML's one pass. With check it writes nothing and
+// stops at the first byte it would change, reporting whether there was none.
+func compactHTML(dst, src []byte, check bool) ([]byte, bool) {
 	start, inString := 0, false
 	for i := 0; i < len(src); i++ {
 		// Skip the bytes printed as they are, most of any response.
@@ -195,11 +202,17 @@ func CompactHTML(dst, src []byte) []byte {
 		c := src[i]
 		switch {
 		case c == '<' || c == '>' || c == '&':
+			if check {
+				return nil, false
+			}
 			dst = append(dst, src[start:i]...)
 			dst = append(dst, '\\', 'u', '0', '0', lowerHex[c>>4], lowerHex[c&0xf])
 			start = i + 1
 		case c == 0xE2:
 			if i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8 {
+				if check {
+					return nil, false
+				}
 				dst = append(dst, src[start:i]...)
 				dst = append(dst, '\\', 'u', '2', '0', '2', lowerHex[src[i+2]&0xf])
 				i += 2
@@ -214,11 +227,17 @@ func CompactHTML(dst, src []byte) []byte {
 		case c == '"':
 			inString = true
 		default: // space between tokens
+			if check {
+				return nil, false
+			}
 			dst = append(dst, src[start:i]...)
 			start = i + 1
 		}
 	}
-	return append(dst, src[start:]...)
+	if check {
+		return nil, true
+	}
+	return append(dst, src[start:]...), true
 }
 
 // stringSpecial and tokenSpecial are the bytes CompactHTML looks at inside a
@@ -237,38 +256,6 @@ var stringSpecial, tokenSpecial = func() (s, t [256]bool) {
 // space between tokens, no < > & and no U+2028 or U+2029. src must be valid
 // JSON. A read plan's response usually is, and is then written as it is.
 func IsCompactHTML(src []byte) bool {
-	inString := false
-	for i := 0; i < len(src); i++ {
-		if inString {
-			for i < len(src) && !stringSpecial[src[i]] {
-				i++
-			}
-		} else {
-			for i < len(src) && !tokenSpecial[src[i]] {
-				i++
-			}
-		}
-		if i == len(src) {
-			return true
-		}
-		switch c := src[i]; {
-		case c == '<' || c == '>' || c == '&':
-			return false
-		case c == 0xE2:
-			if i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8 {
-				return false
-			}
-		case inString:
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		default:
-			return false
-		}
-	}
-	return true
+	_, same := compactHTML(nil, src, true)
+	return same
 }

@@ -682,16 +682,7 @@ func (r *run) writeSlot(b []byte, s *slot, a int32) ([]byte, error) {
 		}
 		return r.writeObject(b, s.obj, int(rows[0]))
 	case slotList:
-		b = append(b, '[')
-		for i, row := range rows {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = r.writeObject(b, s.obj, int(row)); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		return r.writeObjects(b, s.obj, rows)
 	}
 	b = append(b, '{')
 	for i, k := range s.conn {
@@ -703,16 +694,9 @@ func (r *run) writeSlot(b []byte, s *slot, a int32) ([]byte, error) {
 		case keyConst:
 			b = append(b, k.text...)
 		case keyNodes:
-			b = append(b, '[')
-			for j, row := range rows {
-				if j > 0 {
-					b = append(b, ',')
-				}
-				if b, err = r.writeObject(b, k.obj, int(row)); err != nil {
-					return nil, err
-				}
+			if b, err = r.writeObjects(b, k.obj, rows); err != nil {
+				return nil, err
 			}
-			b = append(b, ']')
 		case keyEdges:
 			b = append(b, '[')
 			for j, row := range rows {
@@ -777,6 +761,21 @@ func (r *run) appendCursor(b []byte, g *group, row int) []byte {
 	b = append(b, '"')
 	b = base64.RawURLEncoding.AppendEncode(b, src)
 	return append(b, '"')
+}
+
+// writeObjects writes a JSON array of o, one element per row.
+func (r *run) writeObjects(b []byte, o *object, rows []int32) ([]byte, error) {
+	b = append(b, '[')
+	for i, row := range rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = r.writeObject(b, o, int(row)); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
 }
 
 func (r *run) writeObject(b []byte, o *object, row int) ([]byte, error) {
