@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
@@ -20,6 +21,8 @@ type DB struct {
 	StatementTimeout time.Duration
 	// stmts are the prepared JSON queries (stmtcache.go).
 	stmts *stmtCache
+	// workspaces are the workspaces' names by id (workspaces.go).
+	workspaces *lru.Cache[string, wsNames]
 }
 
 // Queryer runs statements: a *DB or a *sqlx.Tx, so helpers compose in a transaction.
@@ -57,7 +60,7 @@ func Open(dsn string, o Options) (*DB, error) {
 	sqldb.SetMaxOpenConns(o.MaxOpenConns)
 	sqldb.SetMaxIdleConns(o.MaxOpenConns)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{DB: sqlx.NewDb(sqldb, "postgres"), StatementTimeout: o.StatementTimeout, stmts: &stmtCache{}}, nil
+	return &DB{DB: sqlx.NewDb(sqldb, "postgres"), StatementTimeout: o.StatementTimeout, stmts: &stmtCache{}, workspaces: newWorkspaceCache()}, nil
 }
 
 // withParam adds a run-time parameter to a DSN of either form (lib/pq sends

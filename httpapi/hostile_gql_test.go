@@ -52,7 +52,8 @@ func refusalVars(t *testing.T, e *env, key, query string, vars map[string]any) (
 }
 
 // expectRefused checks that query is refused with a 400 and code, having run
-// nothing but authentication.
+// nothing but authentication (one statement once the key's workspace is known
+// to the server: warm it first, warmKey).
 func expectRefused(t *testing.T, e *env, key, what, query, code string) map[string]any {
 	t.Helper()
 	r, ext, n := refusal(t, e, key, query)
@@ -81,6 +82,7 @@ func aliases(n int, sel string) string {
 func TestAliasFloodRefused(t *testing.T) {
 	e := newEnv(t)
 	key := e.key("flood", "unlimited")
+	warmKey(t, e, "flood", key)
 
 	// 20,000 aliases (about 350 KB): over gqlparser's token limit.
 	ext := expectRefused(t, e, key, "20,000 aliases", aliases(20_000, "__typename"), "GRAPHQL_PARSE_FAILED")
@@ -126,6 +128,7 @@ func TestAliasFloodRefused(t *testing.T) {
 func TestPageInfoFloodRefused(t *testing.T) {
 	e := newEnv(t)
 	key := e.key("flood")
+	warmKey(t, e, "flood", key)
 	q := `{ ` + aliases(50, "customers(first: 100) { ...C }")[1:] + `
 		fragment C on CustomerConnection { ` + aliases(25, "pageInfo { ...P }")[1:] + `
 		fragment P on PageInfo { ` + aliases(50, "startCursor")[1:]
