@@ -22,6 +22,11 @@
 # SCALE=1k (default): 1,000 customers × 5 contacts × 3 onboardings.
 # SCALE=100k: 100,000 customers, and the list filters and Q2/Q3/R1's database
 # time also at 1,000 (another workspace of the same database) for the ratio.
+# The ratio compares the same answer: each list filter is measured at both
+# sizes with the limit its 1,000-customer workspace fills (the rows it answers
+# to limit=100, at least 1). A filter that answers a full page at 100,000 only
+# is also shown with that page, against the unfiltered 1,000-customer page of
+# the same list (100 rows each).
 #
 # Environment: SCALE (1k), DURATION (20s), CONNECTIONS (16), THREADS (2),
 # DBTIME_REQUESTS (200), PORT (18080), PG4_PORT (18081), PG5_PORT (18082) (each
@@ -289,48 +294,72 @@ fi
 # The list filters, dense and sparse, and far cursor pages: database time per
 # request, one request at a time, at each size. A filter's dense value is
 # measured in the "dense" workspace (the same value on a large share of its
-# rows), its sparse one in "bench" (0.1 % of the rows or fewer).
-declare -A FROWS
-FILTERS=()
-filter() { FILTERS+=("$1|$2|$3"); } # NAME|WORKSPACE (bench or dense)|PATH
+# rows), its sparse one in "bench" (0.1 % of the rows or fewer). Each is asked
+# for a full page (limit=100); at 100k also, at both sizes, for as many rows as
+# the 1,000-customer workspace answers (at least 1), so that the two sizes are
+# compared on the same answer.
+declare -A FROWS FWS FPATH LIM
+FILTER_NAMES=()
 cursor_at() { # WS TABLE FRACTION: the REST cursor of the row that deep into the list
 	psql -Atc "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM $2
 		WHERE workspace_id = '$1' AND deleted_at IS NULL ORDER BY created_at DESC
 		OFFSET (SELECT (count(*) * $3)::int FROM $2 WHERE workspace_id = '$1' AND deleted_at IS NULL) LIMIT 1"
 }
-measure_filters() { # SUFFIX: "" for the main size, 1k for the comparison workspaces
-	local sfx=$1 b=bench$1 d=dense$1 oldest newest f name ws path col
+define_filters() { # SUFFIX: "" for the main size, 1k for the comparison workspaces
+	local sfx=$1 b=bench$1 d=dense$1 oldest newest
 	oldest=$(psql -Atc "SELECT id FROM customers WHERE workspace_id = '${WSID[$b]}' ORDER BY created_at LIMIT 1")
 	newest=$(psql -Atc "SELECT id FROM customers WHERE workspace_id = '${WSID[$b]}' ORDER BY created_at DESC LIMIT 1")
-	FILTERS=()
-	filter "customers (no filter)" "$b" "/api/v1/customers?limit=100"
-	filter "customers status=churned dense" "$d" "/api/v1/customers?limit=100&status=churned"
-	filter "customers status=churned sparse" "$b" "/api/v1/customers?limit=100&status=churned"
-	filter "customers slug (one row)" "$b" "/api/v1/customers?limit=100&slug=seed-17"
-	filter "customers slug (no row)" "$b" "/api/v1/customers?limit=100&slug=nobody"
-	filter "customers cursor 90 % deep" "$b" "/api/v1/customers?limit=100&cursor=$(cursor_at "${WSID[$b]}" customers 0.9)"
-	filter "onboardings (no filter)" "$b" "/api/v1/onboardings?limit=100"
-	filter "onboardings state=paused dense" "$d" "/api/v1/onboardings?limit=100&state=paused"
-	filter "onboardings state=paused sparse" "$b" "/api/v1/onboardings?limit=100&state=paused"
-	filter "onboardings phase=internal_qa dense" "$d" "/api/v1/onboardings?limit=100&phase=internal_qa"
-	filter "onboardings phase=internal_qa sparse" "$b" "/api/v1/onboardings?limit=100&phase=internal_qa"
-	filter "onboardings customer_id dense (1 %)" "$b" "/api/v1/onboardings?limit=100&customer_id=$oldest"
-	filter "onboardings customer_id sparse (≤ 3 rows)" "$b" "/api/v1/onboardings?limit=100&customer_id=$newest"
-	filter "onboardings state=waiting dense" "$d" "/api/v1/onboardings?limit=100&state=waiting"
-	filter "onboardings state=waiting sparse" "$b" "/api/v1/onboardings?limit=100&state=waiting"
-	filter "onboardings cursor 90 % deep" "$b" "/api/v1/onboardings?limit=100&cursor=$(cursor_at "${WSID[$b]}" onboardings 0.9)"
-	for f in "${FILTERS[@]}"; do
-		IFS='|' read -r name ws path <<<"$f"
-		say "filter$sfx: $name"
-		dbtime "F$sfx $name" "${KEYS[$ws]}" "$BASE$path"
-		FROWS["$sfx|$name"]=$(curl -s -H "Authorization: Bearer ${KEYS[$ws]}" "$BASE$path" | { grep -o '"object":"[a-z]*","id"' || true; } | wc -l)
-	done
 	FILTER_NAMES=()
-	for f in "${FILTERS[@]}"; do FILTER_NAMES+=("${f%%|*}"); done
+	filter() { # NAME WORKSPACE PATH (without its limit)
+		FILTER_NAMES+=("$1")
+		FWS["$sfx|$1"]=$2 FPATH["$sfx|$1"]=$3
+	}
+	filter "customers (no filter)" "$b" "/api/v1/customers"
+	filter "customers status=churned dense" "$d" "/api/v1/customers?status=churned"
+	filter "customers status=churned sparse" "$b" "/api/v1/customers?status=churned"
+	filter "customers slug (one row)" "$b" "/api/v1/customers?slug=seed-17"
+	filter "customers slug (no row)" "$b" "/api/v1/customers?slug=nobody"
+	filter "customers cursor 90 % deep" "$b" "/api/v1/customers?cursor=$(cursor_at "${WSID[$b]}" customers 0.9)"
+	filter "onboardings (no filter)" "$b" "/api/v1/onboardings"
+	filter "onboardings state=paused dense" "$d" "/api/v1/onboardings?state=paused"
+	filter "onboardings state=paused sparse" "$b" "/api/v1/onboardings?state=paused"
+	filter "onboardings phase=internal_qa dense" "$d" "/api/v1/onboardings?phase=internal_qa"
+	filter "onboardings phase=internal_qa sparse" "$b" "/api/v1/onboardings?phase=internal_qa"
+	filter "onboardings customer_id dense (1 %)" "$b" "/api/v1/onboardings?customer_id=$oldest"
+	filter "onboardings customer_id sparse (≤ 3 rows)" "$b" "/api/v1/onboardings?customer_id=$newest"
+	filter "onboardings state=waiting dense" "$d" "/api/v1/onboardings?state=waiting"
+	filter "onboardings state=waiting sparse" "$b" "/api/v1/onboardings?state=waiting"
+	filter "onboardings cursor 90 % deep" "$b" "/api/v1/onboardings?cursor=$(cursor_at "${WSID[$b]}" onboardings 0.9)"
 }
-measure_filters ""
+# measure_filter NAME SUFFIX LIMIT RESULT: filter NAME of size SUFFIX with
+# limit=LIMIT; its database time under RESULT, and the rows it answers.
+measure_filter() {
+	local ws=${FWS[$2|$1]} path=${FPATH[$2|$1]} url
+	case $path in *\?*) path="$path&limit=$3" ;; *) path="$path?limit=$3" ;; esac
+	url=$BASE$path
+	say "filter${2:+ $2}: $1 (limit=$3)"
+	dbtime "$4" "${KEYS[$ws]}" "$url"
+	FROWS[$4]=$(curl -s -H "Authorization: Bearer ${KEYS[$ws]}" "$url" | { grep -o '"object":"[a-z]*","id"' || true; } | wc -l)
+}
+define_filters ""
+for name in "${FILTER_NAMES[@]}"; do measure_filter "$name" "" 100 "F $name"; done
 if [ "$SCALE" = 100k ]; then
-	measure_filters 1k
+	define_filters 1k
+	for name in "${FILTER_NAMES[@]}"; do measure_filter "$name" 1k 100 "F1k $name"; done
+	# Like for like: the limit the 1,000-customer workspace fills (a full page
+	# needs no second run).
+	for name in "${FILTER_NAMES[@]}"; do
+		LIM[$name]=${FROWS[F1k $name]:-0}
+		[ "${LIM[$name]}" -ge 1 ] || LIM[$name]=1
+		if [ "${LIM[$name]}" -ge 100 ]; then
+			for k in "" 1k; do
+				DBMS[L$k $name]=${DBMS[F$k $name]:-} DBMIN[L$k $name]=${DBMIN[F$k $name]:-} FROWS[L$k $name]=${FROWS[F$k $name]:-}
+			done
+		else
+			measure_filter "$name" 1k "${LIM[$name]}" "L1k $name"
+			measure_filter "$name" "" "${LIM[$name]}" "L $name"
+		fi
+	done
 	for q in R1 Q2 Q3; do
 		say "$q at 1,000 customers (workspace bench1k): database time"
 		case $q in
@@ -373,20 +402,34 @@ ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a > 0 && b > 0) printf "%
 	echo
 	if [ "$SCALE" = 100k ]; then
 		echo "database ms per request (pg_stat_statements, mean and min), 1,000 vs $CUSTOMERS customers (target: ratio ≤ 1.5)"
-		echo "(rows: the rows each answers at 1k and at $SCALE; a sparse filter answers 1-3 rows at 1k and a full page at 100k)"
-		printf '%-42s %9s %8s %8s %6s %8s %8s %6s\n' "request" "rows" "1k" "$SCALE" "ratio" "1k min" "min" "ratio"
-		row100k() { # LABEL ROWS KEY1K KEY
-			printf '%-42s %9s %8s %8s %6s %8s %8s %6s\n' "$1" "$2" "${DBMS[$3]:--}" "${DBMS[$4]:--}" "$(ratio "${DBMS[$4]:-}" "${DBMS[$3]:-}")" \
-				"${DBMIN[$3]:--}" "${DBMIN[$4]:--}" "$(ratio "${DBMIN[$4]:-}" "${DBMIN[$3]:-}")"
+		echo "like for like: each list request at both sizes with the same limit, the rows the 1,000-customer workspace"
+		echo "answers to limit=100 (at least 1), so that both answer the same number of rows (rows: at 1k/at $SCALE)"
+		printf '%-42s %5s %9s %8s %8s %6s %8s %8s %6s\n' "request" "limit" "rows" "1k" "$SCALE" "ratio" "1k min" "min" "ratio"
+		row100k() { # LABEL LIMIT ROWS KEY1K KEY
+			printf '%-42s %5s %9s %8s %8s %6s %8s %8s %6s\n' "$1" "$2" "$3" "${DBMS[$4]:--}" "${DBMS[$5]:--}" "$(ratio "${DBMS[$5]:-}" "${DBMS[$4]:-}")" \
+				"${DBMIN[$4]:--}" "${DBMIN[$5]:--}" "$(ratio "${DBMIN[$5]:-}" "${DBMIN[$4]:-}")"
 		}
-		for q in R1 Q2 Q3; do row100k "$q" "" "$q pivotal 1k" "$q pivotal"; done
-		for name in "${FILTER_NAMES[@]}"; do row100k "$name" "${FROWS[1k|$name]}/${FROWS[|$name]}" "F1k $name" "F $name"; done
+		row100k R1 100 "" "R1 pivotal 1k" "R1 pivotal"
+		for q in Q2 Q3; do row100k "$q" "" "" "$q pivotal 1k" "$q pivotal"; done
+		for name in "${FILTER_NAMES[@]}"; do
+			row100k "$name" "${LIM[$name]}" "${FROWS[L1k $name]:-?}/${FROWS[L $name]:-?}" "L1k $name" "L $name"
+		done
+		echo
+		echo "full pages (limit=100) where $SCALE customers answer more rows than above: the filter's page at $SCALE against"
+		echo "the unfiltered page of the same list at 1k (100 rows each; the filter's own 1k answer has fewer rows)"
+		printf '%-42s %9s %8s %8s %6s %8s %8s %6s\n' "request" "rows" "1k page" "$SCALE" "ratio" "1k min" "min" "ratio"
+		for name in "${FILTER_NAMES[@]}"; do
+			[ "${FROWS[F $name]:-0}" -gt "${FROWS[L $name]:-0}" ] || continue
+			ref="F1k ${name%% *} (no filter)"
+			printf '%-42s %9s %8s %8s %6s %8s %8s %6s\n' "$name" "${FROWS[$ref]:-?}/${FROWS[F $name]}" "${DBMS[$ref]:--}" "${DBMS[F $name]:--}" \
+				"$(ratio "${DBMS[F $name]:-}" "${DBMS[$ref]:-}")" "${DBMIN[$ref]:--}" "${DBMIN[F $name]:--}" "$(ratio "${DBMIN[F $name]:-}" "${DBMIN[$ref]:-}")"
+		done
 	else
 		echo "list filters: database ms per request (pg_stat_statements), $CUSTOMERS customers"
 		printf '%-42s %6s %9s %9s %7s\n' "request" "rows" "db ms" "db min" "db SQL"
 		for name in "${FILTER_NAMES[@]}"; do
-			printf '%-42s %6s %9s %9s %7s\n' "$name" "${FROWS[|$name]}" "${DBMS[F $name]:--}" "${DBMIN[F $name]:--}" "${DBSQL[F $name]:--}"
+			printf '%-42s %6s %9s %9s %7s\n' "$name" "${FROWS[F $name]}" "${DBMS[F $name]:--}" "${DBMIN[F $name]:--}" "${DBSQL[F $name]:--}"
 		done
 	fi
-	for name in "${!NOTE[@]}"; do case $name in F*) echo "note: $name: ${NOTE[$name]}" ;; esac; done
+	for name in "${!NOTE[@]}"; do case $name in F* | L*) echo "note: $name: ${NOTE[$name]}" ;; esac; done
 } | tee "bench/last-run-$SCALE.txt"
