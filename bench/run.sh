@@ -168,7 +168,7 @@ if [ -z "${SKIP_POSTGRAPHILE:-}" ]; then
 fi
 
 # ---------------------------------------------------------------- measuring
-declare -A RPS P50 P99 SQL RSS NOTE DBMS DBSQL DBMIN
+declare -A RPS P50 P99 SQL RSS NOTE DBMS DBSQL DBMIN DBPLANS
 
 # ms converts wrk's latency (850.00us, 1.23ms, 2.01s, 1.00m) to milliseconds.
 ms() { awk '{ v = $1 + 0; u = $1; sub(/^[0-9.]+/, "", u);
@@ -205,13 +205,13 @@ pivotal_run() {
 }
 
 # dbtime NAME KEY URL [BODY_FILE]: NREQ requests one at a time; the database
-# time and statements per request from pg_stat_statements.
+# time, statements and plannings per request from pg_stat_statements.
 dbtime() {
 	local name=$1 out
 	out=$(KEY=$2 "$WORK/benchtool" dbtime "$NREQ" "$3" ${4:+"$4"}) || { NOTE[$name]="dbtime failed"; return 0; }
-	local a b c
-	read -r a b c _ <<<"$out"
-	DBMS[$name]=$a DBSQL[$name]=$b DBMIN[$name]=$c
+	local a b c p
+	read -r a b c _ p <<<"$out"
+	DBMS[$name]=$a DBSQL[$name]=$b DBMIN[$name]=$c DBPLANS[$name]=$p
 }
 
 # pct P FILE: the P-quantile of FILE's sorted numbers.
@@ -354,6 +354,7 @@ if [ "$SCALE" = 100k ]; then
 		if [ "${LIM[$name]}" -ge 100 ]; then
 			for k in "" 1k; do
 				DBMS[L$k $name]=${DBMS[F$k $name]:-} DBMIN[L$k $name]=${DBMIN[F$k $name]:-} FROWS[L$k $name]=${FROWS[F$k $name]:-}
+				DBPLANS[L$k $name]=${DBPLANS[F$k $name]:-}
 			done
 		else
 			measure_filter "$name" 1k "${LIM[$name]}" "L1k $name"
@@ -403,11 +404,12 @@ ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a > 0 && b > 0) printf "%
 	if [ "$SCALE" = 100k ]; then
 		echo "database ms per request (pg_stat_statements, mean and min), 1,000 vs $CUSTOMERS customers (target: ratio ≤ 1.5)"
 		echo "like for like: each list request at both sizes with the same limit, the rows the 1,000-customer workspace"
-		echo "answers to limit=100 (at least 1), so that both answer the same number of rows (rows: at 1k/at $SCALE)"
-		printf '%-42s %5s %9s %8s %8s %6s %8s %8s %6s\n' "request" "limit" "rows" "1k" "$SCALE" "ratio" "1k min" "min" "ratio"
+		echo "answers to limit=100 (at least 1), so that both answer the same number of rows (rows: at 1k/at $SCALE;"
+		echo "plans: statements PostgreSQL planned per request, at 1k/at $SCALE, included in the times)"
+		printf '%-42s %5s %9s %8s %8s %6s %8s %8s %6s %11s\n' "request" "limit" "rows" "1k" "$SCALE" "ratio" "1k min" "min" "ratio" "plans"
 		row100k() { # LABEL LIMIT ROWS KEY1K KEY
-			printf '%-42s %5s %9s %8s %8s %6s %8s %8s %6s\n' "$1" "$2" "$3" "${DBMS[$4]:--}" "${DBMS[$5]:--}" "$(ratio "${DBMS[$5]:-}" "${DBMS[$4]:-}")" \
-				"${DBMIN[$4]:--}" "${DBMIN[$5]:--}" "$(ratio "${DBMIN[$5]:-}" "${DBMIN[$4]:-}")"
+			printf '%-42s %5s %9s %8s %8s %6s %8s %8s %6s %11s\n' "$1" "$2" "$3" "${DBMS[$4]:--}" "${DBMS[$5]:--}" "$(ratio "${DBMS[$5]:-}" "${DBMS[$4]:-}")" \
+				"${DBMIN[$4]:--}" "${DBMIN[$5]:--}" "$(ratio "${DBMIN[$5]:-}" "${DBMIN[$4]:-}")" "${DBPLANS[$4]:--}/${DBPLANS[$5]:--}"
 		}
 		row100k R1 100 "" "R1 pivotal 1k" "R1 pivotal"
 		for q in Q2 Q3; do row100k "$q" "" "" "$q pivotal 1k" "$q pivotal"; done
@@ -417,18 +419,19 @@ ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a > 0 && b > 0) printf "%
 		echo
 		echo "full pages (limit=100) where $SCALE customers answer more rows than above: the filter's page at $SCALE against"
 		echo "the unfiltered page of the same list at 1k (100 rows each; the filter's own 1k answer has fewer rows)"
-		printf '%-42s %9s %8s %8s %6s %8s %8s %6s\n' "request" "rows" "1k page" "$SCALE" "ratio" "1k min" "min" "ratio"
+		printf '%-42s %9s %8s %8s %6s %8s %8s %6s %11s\n' "request" "rows" "1k page" "$SCALE" "ratio" "1k min" "min" "ratio" "plans"
 		for name in "${FILTER_NAMES[@]}"; do
 			[ "${FROWS[F $name]:-0}" -gt "${FROWS[L $name]:-0}" ] || continue
 			ref="F1k ${name%% *} (no filter)"
-			printf '%-42s %9s %8s %8s %6s %8s %8s %6s\n' "$name" "${FROWS[$ref]:-?}/${FROWS[F $name]}" "${DBMS[$ref]:--}" "${DBMS[F $name]:--}" \
-				"$(ratio "${DBMS[F $name]:-}" "${DBMS[$ref]:-}")" "${DBMIN[$ref]:--}" "${DBMIN[F $name]:--}" "$(ratio "${DBMIN[F $name]:-}" "${DBMIN[$ref]:-}")"
+			printf '%-42s %9s %8s %8s %6s %8s %8s %6s %11s\n' "$name" "${FROWS[$ref]:-?}/${FROWS[F $name]}" "${DBMS[$ref]:--}" "${DBMS[F $name]:--}" \
+				"$(ratio "${DBMS[F $name]:-}" "${DBMS[$ref]:-}")" "${DBMIN[$ref]:--}" "${DBMIN[F $name]:--}" "$(ratio "${DBMIN[F $name]:-}" "${DBMIN[$ref]:-}")" \
+				"${DBPLANS[$ref]:--}/${DBPLANS[F $name]:--}"
 		done
 	else
 		echo "list filters: database ms per request (pg_stat_statements), $CUSTOMERS customers"
-		printf '%-42s %6s %9s %9s %7s\n' "request" "rows" "db ms" "db min" "db SQL"
+		printf '%-42s %6s %9s %9s %7s %6s\n' "request" "rows" "db ms" "db min" "db SQL" "plans"
 		for name in "${FILTER_NAMES[@]}"; do
-			printf '%-42s %6s %9s %9s %7s\n' "$name" "${FROWS[F $name]}" "${DBMS[F $name]:--}" "${DBMIN[F $name]:--}" "${DBSQL[F $name]:--}"
+			printf '%-42s %6s %9s %9s %7s %6s\n' "$name" "${FROWS[F $name]}" "${DBMS[F $name]:--}" "${DBMIN[F $name]:--}" "${DBSQL[F $name]:--}" "${DBPLANS[F $name]:--}"
 		done
 	fi
 	for name in "${!NOTE[@]}"; do case $name in F* | L*) echo "note: $name: ${NOTE[$name]}" ;; esac; done

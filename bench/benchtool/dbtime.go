@@ -14,11 +14,13 @@ import (
 )
 
 // dbtimeQuery sums what pg_stat_statements saw since its reset in this
-// database: exec + plan time, calls, and each statement's fastest run (min
+// database: exec + plan time, calls, each statement's fastest run (min
 // exec + min plan) times its calls, which a busy machine inflates far less
-// than the mean (its "best case" time per request).
+// than the mean (its "best case" time per request), and how many times
+// statements were planned (a prepared statement PostgreSQL keeps a generic
+// plan for is planned only in its first executions on a connection).
 const dbtimeQuery = `SELECT coalesce(sum(total_exec_time + total_plan_time), 0), coalesce(sum(calls), 0),
-		coalesce(sum((min_exec_time + min_plan_time) * calls), 0)
+		coalesce(sum((min_exec_time + min_plan_time) * calls), 0), coalesce(sum(plans), 0)
 	FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
 		AND query NOT LIKE '%pg_stat_statements%'`
 
@@ -88,11 +90,12 @@ func dbtime(args []string) error {
 		}
 	}
 	elapsed := time.Since(began)
-	var ms, calls, best float64
-	err = conn.QueryRowContext(ctx, dbtimeQuery).Scan(&ms, &calls, &best)
+	var ms, calls, best, plans float64
+	err = conn.QueryRowContext(ctx, dbtimeQuery).Scan(&ms, &calls, &best, &plans)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%.3f %.2f %.3f %.2f\n", ms/float64(n), calls/float64(n), best/float64(n), float64(elapsed.Microseconds())/1000/float64(n))
+	fmt.Printf("%.3f %.2f %.3f %.2f %.2f\n", ms/float64(n), calls/float64(n), best/float64(n),
+		float64(elapsed.Microseconds())/1000/float64(n), plans/float64(n))
 	return nil
 }

@@ -11,7 +11,8 @@
 //	                               print the database time per request from
 //	                               pg_stat_statements (exec + plan, ms), the statements
 //	                               per request, the same time from each statement's
-//	                               fastest run (ms), and the requests' mean latency (ms)
+//	                               fastest run (ms), the requests' mean latency (ms), and
+//	                               the statements planned per request
 //	benchtool interleave N NAME=URL=KEY...
 //	                               POST /api/v1/customers N times to each server in turn,
 //	                               print each one's p50 and p90 (bench/outbox.sh)
