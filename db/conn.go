@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/lib/pq"
 )
 
@@ -110,6 +111,8 @@ func (c *countingConnector) Driver() driver.Driver { return c.inner.Driver() }
 type countingConn struct {
 	driver.Conn
 	observe Observer
+	// stmts are the statements queryDriver prepared on this connection.
+	stmts *lru.Cache[string, driver.Stmt]
 }
 
 func (c *countingConn) done(ctx context.Context, start time.Time, err error, text int) {

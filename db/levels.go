@@ -2,7 +2,7 @@ package db
 
 import (
 	"context"
-	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strconv"
 	"strings"
@@ -44,18 +44,47 @@ var tableColumns = map[Table][]string{
 	TablePhaseTransitions: {"id", "onboarding_id", "from_phase", "to_phase", "actor", "created_at"},
 }
 
-// timeColumns are scanned as instants and stored in TimeLayout.
-var timeColumns = map[string]bool{"created_at": true, "updated_at": true, "started_at": true,
-	"completed_at": true, "target_launch_date": true}
-
 // TimeLayout is how a level stores an instant: UTC, six fractional digits, Z.
 const TimeLayout = "2006-01-02T15:04:05.000000Z"
 
+// appendTime appends t in TimeLayout: what t.UTC().AppendFormat(dst,
+// TimeLayout) appends for a year from 0 to 9999, without parsing the layout
+// for each of a read's hundreds of instants.
+func appendTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, TimeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	dst = appendDigits(dst, year, 4)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, int(month), 2)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, day, 2)
+	dst = append(dst, 'T')
+	dst = appendDigits(dst, hour, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, minute, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, sec, 2)
+	dst = append(dst, '.')
+	dst = appendDigits(dst, t.Nanosecond()/1000, 6)
+	return append(dst, 'Z')
+}
+
+// appendDigits appends n (≥ 0) in width decimal digits, zero-padded.
+func appendDigits(dst []byte, n, width int) []byte {
+	var b [8]byte
+	for i := width - 1; i >= 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(dst, b[:width]...)
+}
+
 // Columns returns the columns a level may select from t, in statement order.
 func Columns(t Table) []string { return tableColumns[t] }
-
-// IsTimeColumn reports whether column holds an instant (stored in TimeLayout).
-func IsTimeColumn(column string) bool { return timeColumns[column] }
 
 // Relation says which rows of a level belong to an Ask's key.
 type Relation int
@@ -264,7 +293,7 @@ func (r *Rows) Value(i, c int) (v []byte, ok bool) {
 // Query runs the level for asks in workspaceID and appends the rows to into
 // (whose rows of other levels of the same shape it keeps); ask indexes in the
 // rows are base + the index in asks.
-func (l *Level) Query(ctx context.Context, q Queryer, workspaceID string, asks []Ask, base int, into *Rows) error {
+func (l *Level) Query(ctx context.Context, s *DB, workspaceID string, asks []Ask, base int, into *Rows) error {
 	query, err := l.SQL()
 	if err != nil {
 		return err
@@ -298,21 +327,6 @@ func (l *Level) Query(ctx context.Context, q Queryer, workspaceID string, asks [
 			args = append(args, pq.Array(f))
 		}
 	}
-	var rows *sql.Rows
-	if stmt, err := prepared(ctx, q, query); err != nil {
-		return err
-	} else if stmt != nil {
-		rows, err = stmt.QueryContext(ctx, args...)
-		if err != nil {
-			return classify(err)
-		}
-	} else {
-		rows, err = q.QueryContext(ctx, query, args...)
-		if err != nil {
-			return classify(err)
-		}
-	}
-	defer rows.Close()
 	if into.cols == 0 {
 		into.cols = len(l.Columns)
 		// Room for the rows asked (bounded), so appending rarely grows.
@@ -333,42 +347,37 @@ func (l *Level) Query(ctx context.Context, q Queryer, workspaceID string, asks [
 	} else if into.cols != len(l.Columns) {
 		return fmt.Errorf("db: rows of %d columns cannot take %d", into.cols, len(l.Columns))
 	}
-	// One destination per column, reused for every row: raw bytes, or an
-	// instant for timestamp columns.
-	var askN int64
-	raws := make([]sql.RawBytes, len(l.Columns))
-	times := make([]sql.NullTime, len(l.Columns))
-	dest := make([]any, 1+len(l.Columns))
-	dest[0] = &askN
-	for i, c := range l.Columns {
-		if timeColumns[c] {
-			dest[1+i] = &times[i]
-		} else {
-			dest[1+i] = &raws[i]
-		}
+	return s.queryDriver(ctx, query, args, make([]driver.Value, 1+len(l.Columns)), into.add)
+}
+
+// add appends one row of a level statement: the ask's index, then the
+// columns as lib/pq decoded them, written as Rows keeps them.
+func (r *Rows) add(row []driver.Value) error {
+	n, ok := row[0].(int64)
+	if !ok || len(row) != 1+r.cols {
+		return fmt.Errorf("db: level row of %d values starts with a %T", len(row), row[0])
 	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return classify(err)
+	r.ask = append(r.ask, int32(n))
+	for _, v := range row[1:] {
+		from := int32(len(r.buf))
+		switch v := v.(type) {
+		case nil:
+			r.cells = append(r.cells, cell{0, -1})
+			continue
+		case []byte:
+			r.buf = append(r.buf, v...)
+		case string:
+			r.buf = append(r.buf, v...)
+		case int64:
+			r.buf = strconv.AppendInt(r.buf, v, 10)
+		case bool:
+			r.buf = strconv.AppendBool(r.buf, v)
+		case time.Time:
+			r.buf = appendTime(r.buf, v)
+		default:
+			return fmt.Errorf("db: level column of type %T", v)
 		}
-		into.ask = append(into.ask, int32(askN))
-		for i, c := range l.Columns {
-			from := int32(len(into.buf))
-			switch {
-			case timeColumns[c]:
-				if !times[i].Valid {
-					into.cells = append(into.cells, cell{0, -1})
-					continue
-				}
-				into.buf = times[i].Time.UTC().AppendFormat(into.buf, TimeLayout)
-			case raws[i] == nil:
-				into.cells = append(into.cells, cell{0, -1})
-				continue
-			default:
-				into.buf = append(into.buf, raws[i]...)
-			}
-			into.cells = append(into.cells, cell{from, int32(len(into.buf))})
-		}
+		r.cells = append(r.cells, cell{from, int32(len(r.buf))})
 	}
-	return classify(rows.Err())
+	return nil
 }

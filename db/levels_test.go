@@ -2,8 +2,10 @@ package db_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"pivotal/db"
 )
@@ -78,6 +80,32 @@ func TestLevelStatementsKeepAGenericPlan(t *testing.T) {
 		}
 		if _, err := conn.ExecContext(ctx, `DEALLOCATE lvl`); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+func TestAppendTimeIsTimeLayout(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("", -(9*3600 + 30*60)), time.FixedZone("", 14*3600)}
+	instants := []time.Time{
+		time.Date(2026, 12, 5, 15, 55, 38, 123456789, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2000, 2, 29, 0, 0, 0, 1000, time.UTC),
+		time.Date(1970, 1, 1, 0, 0, 0, 999, time.UTC),
+		time.Date(-44, 3, 15, 12, 0, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		instants = append(instants, time.Unix(r.Int64N(400*365*86400)-200*365*86400, r.Int64N(1e9)))
+	}
+	for _, at := range instants {
+		for _, z := range zones {
+			in := at.In(z)
+			want := in.UTC().AppendFormat([]byte("x"), db.TimeLayout)
+			if got := db.AppendTime([]byte("x"), in); string(got) != string(want) {
+				t.Fatalf("%v: got %s, want %s", in, got, want)
+			}
 		}
 	}
 }

@@ -20,6 +20,11 @@ import (
 // spend more of both.
 type fastPath struct{ res *resolvers.Resolver }
 
+// finalDataKey holds, in a request's context, where fastPath leaves the data
+// it planned: bytes already as the response carries them (compact, HTML
+// escaped), which the transport writes without looking at them again.
+type finalDataKey struct{}
+
 var (
 	_ graphql.HandlerExtension     = fastPath{}
 	_ graphql.OperationInterceptor = fastPath{}
@@ -35,6 +40,9 @@ func (f fastPath) InterceptOperation(ctx context.Context, next graphql.Operation
 		return next(ctx)
 	}
 	httpmw.SetReadPath(ctx, "plan")
+	if final, _ := ctx.Value(finalDataKey{}).(*[]byte); final != nil && err == nil {
+		*final = data
+	}
 	resp := &graphql.Response{Data: json.RawMessage(data)}
 	if err != nil {
 		resp.Data = json.RawMessage("null")

@@ -88,8 +88,25 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 		writeGraphQLResponse(w, media, status, resp, media == mediaGraphQLResponse)
 		return
 	}
+	var planned []byte
+	ctx = context.WithValue(ctx, finalDataKey{}, &planned)
 	responses, ctx := exec.DispatchOperation(ctx, oc)
-	writeGraphQLResponse(w, media, http.StatusOK, responses(ctx), false)
+	resp := responses(ctx)
+	if final := planned; len(final) > 0 && len(resp.Data) == len(final) && &resp.Data[0] == &final[0] && onlyData(resp) {
+		// A read plan's data, untouched on its way: already in its final bytes.
+		w.Header().Set("Content-Type", media)
+		w.WriteHeader(http.StatusOK)
+		writeData(w, resp.Data)
+		return
+	}
+	writeGraphQLResponse(w, media, http.StatusOK, resp, false)
+}
+
+// writeData writes {"data":data}, data being the response's final bytes.
+func writeData(w http.ResponseWriter, data []byte) {
+	w.Write([]byte(`{"data":`))
+	w.Write(data)
+	w.Write([]byte(`}`))
 }
 
 // responseMediaType picks the response's media type from Accept: the first
@@ -190,20 +207,17 @@ func requestErrorStatus(errs gqlerror.List, media string) int {
 // left out, as the spec says for a request that never executed.
 func writeGraphQLResponse(w http.ResponseWriter, media string, status int, resp *graphql.Response, withoutData bool) {
 	if !withoutData && onlyData(resp) && resp.Data != nil && jsonw.IsCompactHTML(resp.Data) {
-		// Data that encoding/json would print as it is (a read plan's, as a
-		// rule): written without a copy.
+		// Data that encoding/json would print as it is: written without a copy.
 		w.Header().Set("Content-Type", media)
 		w.WriteHeader(status)
-		w.Write([]byte(`{"data":`))
-		w.Write(resp.Data)
-		w.Write([]byte(`}`))
+		writeData(w, resp.Data)
 		return
 	}
 	var out []byte
 	if !withoutData && onlyData(resp) {
-		// The common answer, {"data":…} alone (a read plan's 100 KB page, or
-		// the executor's): written in one pass over the data, in the bytes
-		// encoding/json prints, instead of through its scanner.
+		// The common answer, {"data":…} alone: written in one pass over the
+		// data, in the bytes encoding/json prints, instead of through its
+		// scanner.
 		out = make([]byte, 0, len(resp.Data)+len(`{"data":}`))
 		out = append(out, `{"data":`...)
 		if resp.Data == nil {

@@ -1,6 +1,7 @@
 // Package jsonw appends JSON values to a byte slice, without reflection, in
-// exactly the bytes two reference encoders print: gqlgen's (GraphQL responses)
-// and encoding/json's without HTML escaping (the REST API). The read path
+// exactly the bytes the reference encoders print: gqlgen's as encoding/json
+// writes it in a response (GraphQL), and encoding/json's without HTML
+// escaping (the REST API). The read path
 // writes whole responses with it straight from database rows.
 package jsonw
 
@@ -14,28 +15,45 @@ import (
 const upperHex = "0123456789ABCDEF"
 const lowerHex = "0123456789abcdef"
 
-// GraphQLString appends s quoted as gqlgen's graphql.MarshalString writes it:
-// ", \ and the control characters below 0x20 escaped (\t \r \n by name, the
-// others as \u00XX in upper case), every other byte as it is.
+// GraphQLString appends s quoted as a GraphQL response carries it: as gqlgen's
+// graphql.MarshalString writes it (", \ and the control characters below 0x20
+// escaped; \t \r \n by name, the others as \u00XX in upper case), then as
+// encoding/json prints that in a response (CompactHTML: < > & as \u003c
+// \u003e \u0026, U+2028 and U+2029 as \u2028 \u2029). Every other byte is
+// written as it is, invalid UTF-8 too.
 func GraphQLString(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
+		if !graphQLSpecial[c] {
 			continue
 		}
-		dst = append(dst, s[start:i]...)
 		switch c {
+		case 0xE2:
+			if i+2 >= len(s) || s[i+1] != 0x80 || s[i+2]&^1 != 0xA8 {
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', lowerHex[s[i+2]&0xf])
+			i += 2
+		case '<', '>', '&':
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '0', '0', lowerHex[c>>4], lowerHex[c&0xf])
 		case '\t':
+			dst = append(dst, s[start:i]...)
 			dst = append(dst, '\\', 't')
 		case '\r':
+			dst = append(dst, s[start:i]...)
 			dst = append(dst, '\\', 'r')
 		case '\n':
+			dst = append(dst, s[start:i]...)
 			dst = append(dst, '\\', 'n')
 		case '\\', '"':
+			dst = append(dst, s[start:i]...)
 			dst = append(dst, '\\', c)
 		default:
+			dst = append(dst, s[start:i]...)
 			dst = append(dst, '\\', 'u', '0', '0', upperHex[c>>4], upperHex[c&0xf])
 		}
 		start = i + 1
@@ -43,6 +61,17 @@ func GraphQLString(dst, s []byte) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+// graphQLSpecial are the bytes GraphQLString looks at.
+var graphQLSpecial = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	for _, c := range []byte{'"', '\\', '<', '>', '&', 0xE2} {
+		t[c] = true
+	}
+	return t
+}()
 
 // RESTString appends s quoted as encoding/json's Encoder with SetEscapeHTML(false)
 // writes it: \b \f \n \r \t by name, other control characters as \u00xx,

@@ -122,8 +122,9 @@ var (
 	)
 )
 
-// AppendGraphQL appends v, a stored value of a column encoded as enc, as the
-// GraphQL executor prints it; ok=false (a NULL) appends null.
+// AppendGraphQL appends v, a stored value of a column encoded as enc, as a
+// GraphQL response carries it (the executor's value, as the transport writes
+// it); ok=false (a NULL) appends null.
 func AppendGraphQL(dst []byte, enc Enc, v []byte, ok bool) ([]byte, error) {
 	if !ok {
 		return append(dst, "null"...), nil
@@ -150,7 +151,7 @@ func AppendGraphQL(dst []byte, enc Enc, v []byte, ok bool) ([]byte, error) {
 		if len(v) == 0 {
 			return append(dst, "{}"...), nil
 		}
-		return append(dst, v...), nil
+		return jsonw.CompactHTML(dst, v), nil
 	default:
 		return jsonw.StringArray(dst, v, jsonw.GraphQLString)
 	}

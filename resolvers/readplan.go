@@ -495,7 +495,7 @@ func (p *plan) bind(oc *graphql.OperationContext) ([]askArgs, error) {
 }
 
 // execute reads every group's rows, a level at a time.
-func (p *plan) execute(ctx context.Context, q db.Queryer, workspaceID string, args []askArgs) (*run, error) {
+func (p *plan) execute(ctx context.Context, q *db.DB, workspaceID string, args []askArgs) (*run, error) {
 	r := &run{p: p, args: args, rows: make([]*db.Rows, len(p.groups)), order: make([][]int32, len(p.groups)),
 		askFrom: make([][]int32, len(p.groups)), askTo: make([][]int32, len(p.groups)), askCount: make([]int, len(p.groups)),
 		askOf: make([][]int32, len(p.slots))}
@@ -581,7 +581,7 @@ func (p *plan) execute(ctx context.Context, q db.Queryer, workspaceID string, ar
 }
 
 // queryShape runs one statement for asks (whose ids in the group are ids).
-func queryShape(ctx context.Context, q db.Queryer, ws string, level db.Level, asks []db.Ask, ids []int32, into *db.Rows) error {
+func queryShape(ctx context.Context, q *db.DB, ws string, level db.Level, asks []db.Ask, ids []int32, into *db.Rows) error {
 	contiguous := true
 	for i := 1; i < len(ids); i++ {
 		if ids[i] != ids[0]+int32(i) {

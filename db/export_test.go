@@ -1,0 +1,4 @@
+package db
+
+// AppendTime is appendTime, for the external tests.
+var AppendTime = appendTime
