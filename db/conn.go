@@ -1,8 +1,10 @@
 package db
 
 import (
+	"bufio"
 	"context"
 	"database/sql/driver"
+	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -244,5 +246,43 @@ func newConnector(dsn string, observe Observer) (driver.Connector, error) {
 	if err != nil {
 		return nil, err
 	}
+	inner.Dialer(bufferedDialer{})
 	return &countingConnector{inner: inner, observe: observe}, nil
 }
+
+// readBufferSize is how much of the server's output a connection takes in
+// one read. lib/pq reads through a 4 KiB buffer, so a read plan's 100 KB
+// page of rows took a system call per 4 KiB; these take what has arrived.
+const readBufferSize = 64 << 10
+
+// bufferedDialer dials as lib/pq's own dialer does, and reads each
+// connection through a buffer of readBufferSize.
+type bufferedDialer struct{ net.Dialer }
+
+func (d bufferedDialer) Dial(network, address string) (net.Conn, error) {
+	return d.DialContext(context.Background(), network, address)
+}
+
+func (d bufferedDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return d.DialContext(ctx, network, address)
+}
+
+func (d bufferedDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	c, err := d.Dialer.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	return &bufferedConn{Conn: c, r: bufio.NewReaderSize(c, readBufferSize)}, nil
+}
+
+// bufferedConn is a connection read through r (TLS, when lib/pq negotiates
+// it, runs on top: the server sends nothing between its answer to the SSL
+// request and the handshake, so nothing is buffered ahead of it).
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
