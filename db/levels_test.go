@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"encoding/hex"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -106,6 +107,49 @@ func TestAppendTimeIsTimeLayout(t *testing.T) {
 			if got := db.AppendTime([]byte("x"), in); string(got) != string(want) {
 				t.Fatalf("%v: got %s, want %s", in, got, want)
 			}
+		}
+	}
+}
+
+// TestTimestamptzRecvReadsPostgreSQLsBinaryForm: levels select instants with
+// timestamptz_send; what Go reads of those bytes must be the instant
+// PostgreSQL prints, before and after its epoch, to the microsecond.
+func TestTimestamptzRecvReadsPostgreSQLsBinaryForm(t *testing.T) {
+	store := open(t, db.Options{})
+	rows, err := store.Query(`SELECT encode(timestamptz_send(x), 'hex'), to_char(x AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+		FROM unnest(ARRAY['2026-12-05 15:55:38.123456+00', '2000-01-01 00:00:00+00', '1999-12-31 23:59:59.999999+00',
+			'1970-01-01 00:00:00.000001+00', '0001-01-01 00:00:00+00', '9999-12-31 23:59:59.999999+00',
+			'2000-01-01 00:00:00.000001-01:30', '1969-07-20 20:17:40.5+00']::timestamptz[]) AS x`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var hexed, want string
+		if err := rows.Scan(&hexed, &want); err != nil {
+			t.Fatal(err)
+		}
+		b, err := hex.DecodeString(hexed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at, err := db.TimestamptzRecv(b)
+		if err != nil {
+			t.Fatalf("%s: %v", want, err)
+		}
+		if got := string(db.AppendTime(nil, at)); got != want {
+			t.Errorf("timestamptz_send of %s read as %s", want, got)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil || n != 8 {
+		t.Fatalf("%d instants, %v", n, err)
+	}
+	for _, bad := range []string{"7fffffffffffffff", "8000000000000000", "00"} {
+		b, _ := hex.DecodeString(bad)
+		if _, err := db.TimestamptzRecv(b); err == nil {
+			t.Errorf("%s accepted", bad)
 		}
 	}
 }
