@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/lib/pq"
 )
 
 // A level statement reads plain rows for one level of a read: the root page,
@@ -66,7 +64,7 @@ func timestamptzRecv(b []byte) (time.Time, error) {
 	if us == math.MaxInt64 || us == math.MinInt64 {
 		return time.Time{}, errors.New("db: an infinite instant")
 	}
-	const postgresEpoch = 946684800 // 2000-01-01 00:00 UTC in Unix seconds
+	const postgresEpoch = 946684800                               // 2000-01-01 00:00 UTC in Unix seconds
 	return time.Unix(postgresEpoch+us/1e6, us%1e6*1e3).UTC(), nil // Unix takes a negative fraction
 }
 
@@ -155,6 +153,7 @@ type Level struct {
 	Filters  Filter
 	paged    bool
 	prepared string
+	isTime   []bool // per column: an instant, selected in its binary form
 }
 
 // Ask is one page (or row) asked of a level.
@@ -187,6 +186,10 @@ func (l *Level) SQL() (string, error) {
 			return "", fmt.Errorf("db: column %s.%s unknown or out of order", l.Table, c)
 		}
 		cols[i] = "t." + c
+	}
+	isTime := make([]bool, len(l.Columns))
+	for i, c := range l.Columns {
+		isTime[i] = timeColumns[c]
 	}
 	var b strings.Builder
 	b.WriteString("SELECT a.n")
@@ -273,7 +276,7 @@ func (l *Level) SQL() (string, error) {
 		}
 	}
 	b.WriteString(order + limit + ") t")
-	l.prepared = b.String()
+	l.prepared, l.isTime = b.String(), isTime
 	return l.prepared, nil
 }
 
@@ -354,10 +357,10 @@ func (l *Level) Query(ctx context.Context, s *DB, workspaceID string, asks []Ask
 			state = append(state, a.State)
 		}
 	}
-	args := []any{workspaceID, pq.Array(ns), pq.Array(keys), pq.Array(lims), pq.Array(befores)}
+	args := []any{workspaceID, int8Array(ns), textArray(keys), int8Array(lims), textArray(befores)}
 	for _, f := range [][]string{status, slug, phase, state} {
 		if f != nil {
-			args = append(args, pq.Array(f))
+			args = append(args, textArray(f))
 		}
 	}
 	if into.cols == 0 {
@@ -380,12 +383,8 @@ func (l *Level) Query(ctx context.Context, s *DB, workspaceID string, asks []Ask
 	} else if into.cols != len(l.Columns) {
 		return fmt.Errorf("db: rows of %d columns cannot take %d", into.cols, len(l.Columns))
 	}
-	isTime := make([]bool, len(l.Columns))
-	for i, c := range l.Columns {
-		isTime[i] = timeColumns[c]
-	}
 	return s.queryDriver(ctx, query, args, make([]driver.Value, 1+len(l.Columns)), func(row []driver.Value) error {
-		return into.add(row, isTime)
+		return into.add(row, l.isTime)
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,6 +56,22 @@ type group struct {
 	columns  []string // cols in the table's order
 	colIndex map[string]int
 	slots    []*slot
+	// levels are the group's statements, by filter shape (db.Filter →
+	// *db.Level), each built once for every run of the plan.
+	levels sync.Map
+}
+
+// level returns the group's statement for filter shape.
+func (g *group) level(shape db.Filter) *db.Level {
+	if l, ok := g.levels.Load(shape); ok {
+		return l.(*db.Level)
+	}
+	l := &db.Level{Table: g.ent.Table, Rel: g.rel, Columns: g.columns, Filters: shape}
+	if _, err := l.SQL(); err != nil {
+		return l // its Query reports the error
+	}
+	stored, _ := g.levels.LoadOrStore(shape, l)
+	return stored.(*db.Level)
 }
 
 // slot is one connection, object or list field of the operation.
@@ -566,11 +583,9 @@ func (p *plan) execute(ctx context.Context, q *db.DB, workspaceID string, args [
 		n := len(index)
 		r.askCount[g.id] = n
 		if n > 0 {
-			level := db.Level{Table: g.ent.Table, Rel: g.rel, Columns: g.columns}
 			for _, shape := range shapes {
-				level.Filters = shape
 				ids := askIDs[shape]
-				if err := queryShape(ctx, q, workspaceID, level, byShape[shape], ids, rows); err != nil {
+				if err := queryShape(ctx, q, workspaceID, g.level(shape), byShape[shape], ids, rows); err != nil {
 					return nil, err
 				}
 			}
@@ -581,7 +596,7 @@ func (p *plan) execute(ctx context.Context, q *db.DB, workspaceID string, args [
 }
 
 // queryShape runs one statement for asks (whose ids in the group are ids).
-func queryShape(ctx context.Context, q *db.DB, ws string, level db.Level, asks []db.Ask, ids []int32, into *db.Rows) error {
+func queryShape(ctx context.Context, q *db.DB, ws string, level *db.Level, asks []db.Ask, ids []int32, into *db.Rows) error {
 	contiguous := true
 	for i := 1; i < len(ids); i++ {
 		if ids[i] != ids[0]+int32(i) {

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"strconv"
+	"sync"
 
 	"pivotal/apperr"
 	"pivotal/db"
@@ -43,12 +44,31 @@ func restColumns(ent *Entity) []string {
 	return cols
 }
 
-// rowPage reads one page of level: limit rows and whether more follow.
+// restLevels are the REST reads' statements (restLevel → *db.Level), each
+// built once.
+var restLevels sync.Map
+
+type restLevel struct {
+	ent     *Entity
+	rel     db.Relation
+	filters db.Filter
+}
+
+// rowPage reads one page of level (of every field of ent): limit rows and
+// whether more follow.
 func (r *Resolver) rowPage(ctx context.Context, ws string, ent *Entity, level db.Level, ask db.Ask, a ListArgs) (*RowPage, error) {
-	level.Table, level.Columns = ent.Table, restColumns(ent)
+	key := restLevel{ent, level.Rel, level.Filters}
+	l, ok := restLevels.Load(key)
+	if !ok {
+		level.Table, level.Columns = ent.Table, restColumns(ent)
+		if _, err := level.SQL(); err != nil {
+			return nil, err
+		}
+		l, _ = restLevels.LoadOrStore(key, &level)
+	}
 	ask.Limit, ask.Before = a.Limit+1, a.Before
 	rows := &db.Rows{}
-	if err := level.Query(ctx, r.DB, ws, []db.Ask{ask}, 0, rows); err != nil {
+	if err := l.(*db.Level).Query(ctx, r.DB, ws, []db.Ask{ask}, 0, rows); err != nil {
 		return nil, invalidValue(err)
 	}
 	return &RowPage{Entity: ent, HasMore: rows.Len() > a.Limit, rows: rows, n: min(rows.Len(), a.Limit)}, nil
