@@ -549,6 +549,8 @@ func (p *plan) execute(ctx context.Context, q *db.DB, workspaceID string, args [
 			index[k] = id
 			if _, seen := byShape[a.filters]; !seen {
 				shapes = append(shapes, a.filters)
+				byShape[a.filters] = make([]db.Ask, 0, min(hint, 4096))
+				askIDs[a.filters] = make([]int32, 0, min(hint, 4096))
 			}
 			byShape[a.filters] = append(byShape[a.filters], db.Ask{Key: key, Limit: a.limit, Before: a.before,
 				Status: a.status, Slug: a.slug, Phase: a.phase, State: a.state})
