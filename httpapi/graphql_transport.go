@@ -17,6 +17,7 @@ import (
 
 	"pivotal/apperr"
 	"pivotal/jsonw"
+	"pivotal/resolvers"
 	"pivotal/rest"
 )
 
@@ -93,10 +94,12 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 	responses, ctx := exec.DispatchOperation(ctx, oc)
 	resp := responses(ctx)
 	if final := planned; len(final) > 0 && len(resp.Data) == len(final) && &resp.Data[0] == &final[0] && onlyData(resp) {
-		// A read plan's data, untouched on its way: already in its final bytes.
+		// A read plan's data, untouched on its way: already in its final
+		// bytes, and ours again once written.
 		w.Header().Set("Content-Type", media)
 		w.WriteHeader(http.StatusOK)
 		writeData(w, resp.Data)
+		resolvers.ReleaseData(final)
 		return
 	}
 	writeGraphQLResponse(w, media, http.StatusOK, resp, false)

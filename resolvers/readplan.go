@@ -511,6 +511,36 @@ func (p *plan) bind(oc *graphql.OperationContext) ([]askArgs, error) {
 	return args, nil
 }
 
+// dataBuffers keep the buffers of responses already sent (ReleaseData), so a
+// read writes its 100 KB into one of them rather than into new memory that
+// must be zeroed and collected.
+var dataBuffers sync.Pool
+
+// maxPooledData bounds the buffers kept: a rare huge response is left to the
+// collector.
+const maxPooledData = 4 << 20
+
+// dataBuffer returns an empty buffer with room for about hint bytes.
+func dataBuffer(hint int) []byte {
+	want := hint + hint/8 + 64
+	if p, ok := dataBuffers.Get().(*[]byte); ok {
+		if cap(*p) >= want {
+			return (*p)[:0]
+		}
+	}
+	return make([]byte, 0, want)
+}
+
+// ReleaseData gives back the data of a ReadPlan once it is written: neither
+// it nor any slice of it may be used after.
+func ReleaseData(data []byte) {
+	if cap(data) == 0 || cap(data) > maxPooledData {
+		return
+	}
+	data = data[:0]
+	dataBuffers.Put(&data)
+}
+
 // execute reads every group's rows, a level at a time.
 func (p *plan) execute(ctx context.Context, q *db.DB, workspaceID string, args []askArgs) (*run, error) {
 	r := &run{p: p, args: args, rows: make([]*db.Rows, len(p.groups)), order: make([][]int32, len(p.groups)),
@@ -669,8 +699,7 @@ func (r *run) eachRow(s *slot, fn func(row int)) {
 // ---------------------------------------------------------------- writing
 
 func (r *run) write() ([]byte, error) {
-	hint := r.p.outHint.Load()
-	b := make([]byte, 0, hint+hint/8+64)
+	b := dataBuffer(int(r.p.outHint.Load()))
 	b = append(b, '{')
 	var err error
 	for i, k := range r.p.roots {
