@@ -51,15 +51,17 @@ func FindKeyByHash(ctx context.Context, q Queryer, hash []byte) (*KeyIdentity, e
 	// Prepared once per connection: every request runs it, and PostgreSQL
 	// planned the unprepared statement at each (about 0.07 ms, more than
 	// running it).
-	var err error
-	if s, perr := prepared(ctx, q, findKeyByHash); perr != nil {
-		return nil, perr
+	// Scanned field by field: sqlx's mapping by reflection cost as much Go
+	// time as the read itself.
+	var row interface{ Scan(...any) error }
+	if s, err := prepared(ctx, q, findKeyByHash); err != nil {
+		return nil, err
 	} else if s != nil {
-		err = s.GetContext(ctx, &k, hash)
+		row = s.QueryRowContext(ctx, hash)
 	} else {
-		err = q.GetContext(ctx, &k, findKeyByHash, hash)
+		row = q.QueryRowxContext(ctx, findKeyByHash, hash)
 	}
-	if err != nil {
+	if err := row.Scan(&k.WorkspaceID, &k.ID, &k.Name, &k.Prefix, &k.Livemode, &k.Tier, &k.RevokedAt, &k.Stale); err != nil {
 		return nil, classify(err)
 	}
 	w, err := workspaceNames(ctx, q, k.WorkspaceID)
