@@ -75,6 +75,14 @@ func FindCustomer(ctx context.Context, q Queryer, workspaceID string, r Ref, wit
 		query += ` FOR UPDATE`
 	}
 	var c Customer
+	// Prepared outside a transaction (a few shapes): every list of a
+	// customer's contacts or onboardings reads the customer first, and
+	// planning the lookup cost more than running it.
+	if s, err := prepared(ctx, q, query); err != nil {
+		return nil, err
+	} else if s != nil {
+		return &c, classify(s.GetContext(ctx, &c, workspaceID, arg))
+	}
 	err := q.GetContext(ctx, &c, query, workspaceID, arg)
 	return &c, classify(err)
 }
