@@ -553,7 +553,17 @@ func (p *plan) execute(ctx context.Context, q *db.DB, workspaceID string, args [
 		if g.parent != nil {
 			hint *= r.rows[g.parent.id].Len()
 		}
-		index := make(map[askKey]int32, min(hint, 4096))
+		// Asks asked twice (the same parent, or aliases with the same
+		// arguments) are read once. With one slot every ask of the group has
+		// the same arguments, and the parent's key alone tells them apart.
+		var byKey map[string]int32
+		var index map[askKey]int32
+		if len(g.slots) == 1 {
+			byKey = make(map[string]int32, min(hint, 4096))
+		} else {
+			index = make(map[askKey]int32, min(hint, 4096))
+		}
+		n := 0
 		byShape := map[db.Filter][]db.Ask{}
 		var shapes []db.Filter
 		var askIDs = map[db.Filter][]int32{}
@@ -568,15 +578,23 @@ func (p *plan) execute(ctx context.Context, q *db.DB, workspaceID string, args [
 				b.filters = db.FilterEither
 				a = &b
 			}
-			k := askKey{key: key, limit: a.limit, filters: a.filters, status: a.status, slug: a.slug, phase: a.phase, state: a.state}
-			if a.before != nil {
-				k.before, k.hasBefore = *a.before, true
+			id := int32(n)
+			if byKey != nil {
+				if seen, ok := byKey[key]; ok {
+					return seen
+				}
+				byKey[key] = id
+			} else {
+				k := askKey{key: key, limit: a.limit, filters: a.filters, status: a.status, slug: a.slug, phase: a.phase, state: a.state}
+				if a.before != nil {
+					k.before, k.hasBefore = *a.before, true
+				}
+				if seen, ok := index[k]; ok {
+					return seen
+				}
+				index[k] = id
 			}
-			if id, ok := index[k]; ok {
-				return id
-			}
-			id := int32(len(index))
-			index[k] = id
+			n++
 			if _, seen := byShape[a.filters]; !seen {
 				shapes = append(shapes, a.filters)
 				byShape[a.filters] = make([]db.Ask, 0, min(hint, 4096))
@@ -612,7 +630,6 @@ func (p *plan) execute(ctx context.Context, q *db.DB, workspaceID string, args [
 		}
 		rows := db.GetRows()
 		r.rows[g.id] = rows
-		n := len(index)
 		r.askCount[g.id] = n
 		if n > 0 {
 			for _, shape := range shapes {
