@@ -26,18 +26,13 @@ type APIKey struct {
 // (read from its row at every request, so a revocation counts at once) and its
 // workspace's slug and name (from the store's workspace cache).
 type KeyIdentity struct {
-	WorkspaceID string     `db:"workspace_id"`
-	ID          string     `db:"id"`
-	Name        string     `db:"name"`
-	Prefix      string     `db:"prefix"`
-	Livemode    bool       `db:"livemode"`
-	Tier        string     `db:"tier"`
-	RevokedAt   *time.Time `db:"revoked_at"`
+	WorkspaceID, ID, Name, Prefix, Tier string
+	Livemode                            bool
+	RevokedAt                           *time.Time
 	// Stale is true when last_used_at is more than a minute old.
-	Stale bool `db:"stale"`
+	Stale bool
 
-	WorkspaceSlug string
-	WorkspaceName string
+	WorkspaceSlug, WorkspaceName string
 }
 
 const apiKeyColumns = `k.workspace_id, k.id, k.name, k.prefix, k.hash, k.livemode, k.tier, k.created_at, k.last_used_at, k.revoked_at`
