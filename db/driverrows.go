@@ -19,8 +19,11 @@ import (
 
 // connStmtCacheSize bounds the statements prepared on one connection. A level
 // statement's text depends only on the shape of a read (values are
-// parameters), and clients send few shapes.
-const connStmtCacheSize = 256
+// parameters), and clients send few shapes; each one prepared keeps its parse
+// tree and plans in the server's backend, so the bound also caps that memory
+// (this many per connection of the pool). A shape pushed out is prepared again
+// at its next use, which costs what an unprepared statement's planning does.
+const connStmtCacheSize = 64
 
 // maxBadConnAttempts is how often a statement is tried on a connection that
 // turns out to be broken before any row was read (database/sql's own rule).
