@@ -154,3 +154,36 @@ func TestTimestamptzRecvReadsPostgreSQLsBinaryForm(t *testing.T) {
 		}
 	}
 }
+
+// TestPreparedLevelsAreBoundedPerConnection: every shape of read prepares a
+// statement on the connection it runs on, and the server keeps each one's
+// plans; past the bound the least recently used is closed on the server too.
+func TestPreparedLevelsAreBoundedPerConnection(t *testing.T) {
+	store := open(t, db.Options{MaxOpenConns: 1}) // one connection: all on it
+	ctx := context.Background()
+	ws, err := db.EnsureWorkspace(ctx, store, "shapes", "Shapes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := db.Columns(db.TableCustomers)
+	shapes := 0
+	for i := range cols {
+		for j := i; j < len(cols) && shapes < 100; j++ {
+			l := db.Level{Table: db.TableCustomers, Rel: db.RelRoot, Columns: []string{cols[i]}}
+			if j > i {
+				l.Columns = append(l.Columns, cols[j])
+			}
+			if err := l.Query(ctx, store, ws.ID, []db.Ask{{Limit: 1}}, 0, &db.Rows{}); err != nil {
+				t.Fatalf("%v: %v", l.Columns, err)
+			}
+			shapes++
+		}
+	}
+	var prepared int
+	if err := store.QueryRowContext(ctx, `SELECT count(*) FROM pg_prepared_statements`).Scan(&prepared); err != nil {
+		t.Fatal(err)
+	}
+	if shapes != 100 || prepared == 0 || prepared > 64 {
+		t.Fatalf("%d shapes read left %d statements prepared on the connection, want 1 to 64", shapes, prepared)
+	}
+}
