@@ -207,7 +207,9 @@ func compilePlan(oc *graphql.OperationContext) (*plan, error) {
 		if g.parent != nil {
 			g.keyIndex = g.parent.colIndex[g.keyCol]
 		}
-		c.p.size += 256 + 32*len(g.columns)
+		// The group, and the statement it builds at its first run (one
+		// filter shape as a rule: the Level and its SQL, 0.5–1.2 KB).
+		c.p.size += 256 + 32*len(g.columns) + 1024 + 48*len(g.columns)
 	}
 	for _, s := range c.p.slots {
 		c.resolve(s)
