@@ -19,7 +19,7 @@ type DB struct {
 	*sqlx.DB
 	// StatementTimeout bounds every API statement (0: none).
 	StatementTimeout time.Duration
-	// stmts are the prepared JSON queries (stmtcache.go).
+	// stmts are the statements prepared through the pool (stmtcache.go).
 	stmts *stmtCache
 	// workspaces are the workspaces' names by id (workspaces.go).
 	workspaces *lru.Cache[string, wsNames]

@@ -176,7 +176,7 @@ func (l *Level) SQL() (string, error) {
 	if allowed == nil || len(l.Columns) == 0 {
 		return "", fmt.Errorf("db: no level over %q", l.Table)
 	}
-	cols := make([]string, len(l.Columns))
+	cols, isTime := make([]string, len(l.Columns)), make([]bool, len(l.Columns))
 	next := 0
 	for i, c := range l.Columns {
 		for next < len(allowed) && allowed[next] != c {
@@ -186,9 +186,6 @@ func (l *Level) SQL() (string, error) {
 			return "", fmt.Errorf("db: column %s.%s unknown or out of order", l.Table, c)
 		}
 		cols[i] = "t." + c
-	}
-	isTime := make([]bool, len(l.Columns))
-	for i, c := range l.Columns {
 		isTime[i] = timeColumns[c]
 	}
 	var b strings.Builder

@@ -8,10 +8,11 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// stmtCacheSize bounds the prepared JSON queries kept per pool. A query's
-// text depends only on the shape of the GraphQL operation (values are
-// parameters), and a dashboard sends few shapes, so a small cache spares
-// PostgreSQL the parsing and planning of each request's large statement.
+// stmtCacheSize bounds the statements prepared through the pool (the key
+// lookup, the customer lookup, the webhook dispatcher's claim: a few fixed
+// texts run at every request or poll), sparing PostgreSQL their planning each
+// time. The read path's level statements are prepared per connection instead
+// (driverrows.go), where their rows are read without database/sql.
 const stmtCacheSize = 256
 
 type stmtCache struct {

@@ -86,30 +86,20 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 			}
 		}
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs)
-		writeGraphQLResponse(w, media, status, resp, media == mediaGraphQLResponse)
+		writeGraphQLResponse(w, media, status, resp, media == mediaGraphQLResponse, false)
 		return
 	}
 	var planned []byte
 	ctx = context.WithValue(ctx, finalDataKey{}, &planned)
 	responses, ctx := exec.DispatchOperation(ctx, oc)
 	resp := responses(ctx)
-	if final := planned; len(final) > 0 && len(resp.Data) == len(final) && &resp.Data[0] == &final[0] && onlyData(resp) {
-		// A read plan's data, untouched on its way: already in its final
-		// bytes, and ours again once written.
-		w.Header().Set("Content-Type", media)
-		w.WriteHeader(http.StatusOK)
-		writeData(w, resp.Data)
-		resolvers.ReleaseData(final)
-		return
+	// A read plan's data, untouched on its way, is in its final bytes, and
+	// ours again once written.
+	final := len(planned) > 0 && len(resp.Data) == len(planned) && &resp.Data[0] == &planned[0]
+	writeGraphQLResponse(w, media, http.StatusOK, resp, false, final)
+	if final {
+		resolvers.ReleaseData(planned)
 	}
-	writeGraphQLResponse(w, media, http.StatusOK, resp, false)
-}
-
-// writeData writes {"data":data}, data being the response's final bytes.
-func writeData(w http.ResponseWriter, data []byte) {
-	w.Write([]byte(`{"data":`))
-	w.Write(data)
-	w.Write([]byte(`}`))
 }
 
 // responseMediaType picks the response's media type from Accept: the first
@@ -207,13 +197,17 @@ func requestErrorStatus(errs gqlerror.List, media string) int {
 
 // writeGraphQLResponse writes resp as media with status. Without data (a
 // request error under application/graphql-response+json) the data entry is
-// left out, as the spec says for a request that never executed.
-func writeGraphQLResponse(w http.ResponseWriter, media string, status int, resp *graphql.Response, withoutData bool) {
-	if !withoutData && onlyData(resp) && resp.Data != nil && jsonw.IsCompactHTML(resp.Data) {
-		// Data that encoding/json would print as it is: written without a copy.
+// left out, as the spec says for a request that never executed. final: the
+// data is already in the bytes the response carries (a read plan's).
+func writeGraphQLResponse(w http.ResponseWriter, media string, status int, resp *graphql.Response, withoutData, final bool) {
+	if !withoutData && onlyData(resp) && resp.Data != nil && (final || jsonw.IsCompactHTML(resp.Data)) {
+		// Data in its final bytes, or that encoding/json would print as it
+		// is: written without a copy.
 		w.Header().Set("Content-Type", media)
 		w.WriteHeader(status)
-		writeData(w, resp.Data)
+		w.Write([]byte(`{"data":`))
+		w.Write(resp.Data)
+		w.Write([]byte(`}`))
 		return
 	}
 	var out []byte

@@ -28,7 +28,7 @@ func TestWriteGraphQLResponseMatchesEncodingJSON(t *testing.T) {
 	} {
 		for _, withoutData := range []bool{false, true} {
 			w := httptest.NewRecorder()
-			writeGraphQLResponse(w, mediaJSON, 200, resp, withoutData)
+			writeGraphQLResponse(w, mediaJSON, 200, resp, withoutData, false)
 			if want := encodeGraphQLResponse(resp, withoutData); !bytes.Equal(w.Body.Bytes(), want) {
 				t.Errorf("response %d (without data %v): wrote %s, encoding/json prints %s", i, withoutData, w.Body.Bytes(), want)
 			}

@@ -768,54 +768,68 @@ func (r *run) writeSlot(b []byte, s *slot, a int32) ([]byte, error) {
 				if j > 0 {
 					b = append(b, ',')
 				}
-				b = append(b, '{')
-				for n, e := range k.sub {
-					if n > 0 {
-						b = append(b, ',')
-					}
-					b = append(b, e.key...)
-					switch e.kind {
-					case keyConst:
-						b = append(b, e.text...)
-					case keyCursor:
-						b = r.appendCursor(b, s.group, int(row))
-					case keyNode:
-						if b, err = r.writeObject(b, e.obj, int(row)); err != nil {
-							return nil, err
-						}
-					}
+				if b, err = r.writeEdge(b, s, k.sub, int(row)); err != nil {
+					return nil, err
 				}
-				b = append(b, '}')
 			}
 			b = append(b, ']')
 		case keyPageInfo:
-			b = append(b, '{')
-			for n, e := range k.sub {
-				if n > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, e.key...)
-				switch e.kind {
-				case keyConst:
-					b = append(b, e.text...)
-				case keyHasNext:
-					b = strconv.AppendBool(b, more)
-				case keyHasPrev:
-					b = append(b, "false"...)
-				case keyStartCursor, keyEndCursor:
-					if len(rows) == 0 {
-						b = append(b, "null"...)
-					} else if e.kind == keyStartCursor {
-						b = r.appendCursor(b, s.group, int(rows[0]))
-					} else {
-						b = r.appendCursor(b, s.group, int(rows[len(rows)-1]))
-					}
-				}
-			}
-			b = append(b, '}')
+			b = r.writePageInfo(b, s, k.sub, rows, more)
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// writeEdge appends the edge of row: the fields of edges { … } (sub).
+func (r *run) writeEdge(b []byte, s *slot, sub []connKey, row int) ([]byte, error) {
+	b = append(b, '{')
+	var err error
+	for n, e := range sub {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, e.key...)
+		switch e.kind {
+		case keyConst:
+			b = append(b, e.text...)
+		case keyCursor:
+			b = r.appendCursor(b, s.group, row)
+		case keyNode:
+			if b, err = r.writeObject(b, e.obj, row); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// writePageInfo appends the pageInfo { … } (sub) of a page of rows; more:
+// rows follow the page.
+func (r *run) writePageInfo(b []byte, s *slot, sub []connKey, rows []int32, more bool) []byte {
+	b = append(b, '{')
+	for n, e := range sub {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, e.key...)
+		switch e.kind {
+		case keyConst:
+			b = append(b, e.text...)
+		case keyHasNext:
+			b = strconv.AppendBool(b, more)
+		case keyHasPrev:
+			b = append(b, "false"...)
+		case keyStartCursor, keyEndCursor:
+			if len(rows) == 0 {
+				b = append(b, "null"...)
+			} else if e.kind == keyStartCursor {
+				b = r.appendCursor(b, s.group, int(rows[0]))
+			} else {
+				b = r.appendCursor(b, s.group, int(rows[len(rows)-1]))
+			}
+		}
+	}
+	return append(b, '}')
 }
 
 // appendCursor appends the quoted cursor of row (encodeCursor of its creation).
